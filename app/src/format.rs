@@ -1,0 +1,112 @@
+//! Text formatting for the UI, written to give the same output on the server and in the browser.
+//!
+//! Hydration needs the server's HTML and the browser's render to match exactly,
+//! so nothing here reads the clock, the locale or the time zone.
+
+use std::borrow::Cow;
+
+/// Splits epoch milliseconds into a UTC civil date and time of day.
+fn utc_parts(ms: i64) -> (i64, u32, u32, i64, i64, i64) {
+    let secs = ms.div_euclid(1000);
+    let (days, day_secs) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil algorithm: exact over the whole i64 range
+    // we can be given, and avoids pulling a date crate into the WASM bundle.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (
+        year,
+        month,
+        day,
+        day_secs / 3_600,
+        day_secs % 3_600 / 60,
+        day_secs % 60,
+    )
+}
+
+/// `2025-01-15 08:30:00 UTC`, for people.
+pub fn utc_datetime(ms: i64) -> String {
+    let (y, mo, d, h, mi, s) = utc_parts(ms);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
+}
+
+/// `2025-01-15T08:30:00Z`, for the `datetime` attribute of `<time>`.
+pub fn utc_iso(ms: i64) -> String {
+    let (y, mo, d, h, mi, s) = utc_parts(ms);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// At most `max` characters, ending in `…` when cut; counts characters, not
+/// bytes, so multi-byte error text is never split mid-character.
+pub fn truncate_chars(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some(_) => {
+            let keep = max.saturating_sub(1);
+            let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+            Cow::Owned(format!("{}…", text[..end].trim_end()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(utc_datetime(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_datetime(-1), "1969-12-31 23:59:59 UTC");
+        assert_eq!(utc_datetime(951_782_400_000), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc_datetime(1_700_000_000_123), "2023-11-14 22:13:20 UTC");
+        assert_eq!(utc_iso(1_700_000_000_123), "2023-11-14T22:13:20Z");
+        assert_eq!(utc_datetime(4_102_444_799_000), "2099-12-31 23:59:59 UTC");
+    }
+
+    #[test]
+    fn extreme_instants_do_not_panic() {
+        utc_datetime(i64::MIN);
+        utc_datetime(i64::MAX);
+    }
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(6_001_215), "6,001,215");
+        assert_eq!(thousands(-1_234), "-1,234");
+        assert_eq!(thousands(i64::MIN), "-9,223,372,036,854,775,808");
+    }
+
+    #[test]
+    fn truncates_by_characters() {
+        assert_eq!(truncate_chars("short", 10), "short");
+        assert_eq!(truncate_chars("exactly10!", 10), "exactly10!");
+        assert_eq!(truncate_chars("abcdefghijk", 5), "abcd…");
+        assert_eq!(truncate_chars("ééééééé", 4), "ééé…");
+        assert_eq!(truncate_chars("ab   cdefgh", 5), "ab…");
+    }
+}

@@ -1,0 +1,274 @@
+//! The Tables page: every table Lakeport syncs, with its state and its last run.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{api::list_tables, format, model::TableSummary};
+
+/// Long errors (stack-like driver messages) would stretch the table; the full
+/// text stays one hover away in `title`.
+const ERROR_PREVIEW_CHARS: usize = 80;
+
+const CREATE_EXAMPLE: &str = r#"curl -X POST http://localhost:3000/tables \
+  -H 'content-type: application/json' \
+  -d '{"name": "trips", "source": "s3://my-bucket/trips/"}'"#;
+
+/// Muted placeholder for an empty cell; spelled out for screen readers,
+/// which would otherwise announce a bare dash.
+const NONE_CELL: &str = "text-slate-400 dark:text-slate-500";
+
+#[component]
+pub fn TablesPage() -> impl IntoView {
+    let tables = Resource::new(|| (), |_| list_tables());
+    let (pending, set_pending) = signal(false);
+
+    // Effects never run while rendering on the server, so this marks the
+    // moment the WASM has taken over the page; browser tests wait for it.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+
+    view! {
+        <Title text="Tables" />
+        <main
+            class="mx-auto w-full min-w-0 max-w-7xl flex-1 px-4 py-6 sm:px-6 lg:px-8"
+            data-hydrated=move || hydrated.get().then_some("true")
+        >
+            <div class="flex flex-wrap items-center justify-between gap-3">
+                <h1 class="text-2xl font-semibold tracking-tight">"Tables"</h1>
+                // A real GET form, so the button reloads the page even before
+                // (or without) the WASM; once hydrated it refetches in place.
+                <form
+                    method="get"
+                    action="/"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        tables.refetch();
+                    }
+                >
+                    <button
+                        type="submit"
+                        data-testid="refresh"
+                        aria-busy=move || pending.get().then_some("true")
+                        class="inline-flex items-center gap-2 rounded-md bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm ring-1 ring-slate-300 ring-inset hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 aria-busy:opacity-70 dark:bg-slate-800 dark:text-slate-200 dark:ring-slate-700 dark:hover:bg-slate-700"
+                    >
+                        {move || if pending.get() { "Refreshing…" } else { "Refresh" }}
+                    </button>
+                </form>
+            </div>
+            // Transition rather than plain Suspense: on refresh the current
+            // list stays on screen instead of flashing back to the fallback.
+            <Transition
+                fallback=|| {
+                    view! {
+                        <p class="mt-6 text-sm text-slate-500 dark:text-slate-400">
+                            "Loading tables…"
+                        </p>
+                    }
+                }
+                set_pending
+            >
+                {move || Suspend::new(async move {
+                    match tables.await {
+                        Ok(list) if list.is_empty() => view! { <EmptyState /> }.into_any(),
+                        Ok(list) => view! { <TablesTable tables=list /> }.into_any(),
+                        Err(err) => view! { <LoadError message=err.to_string() /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+#[component]
+fn TablesTable(tables: Vec<TableSummary>) -> impl IntoView {
+    let count = tables.len();
+    let th = "px-3 py-2 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase dark:text-slate-400";
+    let th_num = "px-3 py-2 text-right text-xs font-semibold tracking-wide text-slate-600 uppercase dark:text-slate-400";
+
+    view! {
+        <p class="mt-4 text-sm text-slate-500 dark:text-slate-400">
+            {count} {if count == 1 { " table" } else { " tables" }}
+        </p>
+        // The table keeps its natural width and this box scrolls, so narrow
+        // phones get a horizontal scroll instead of a squashed or broken page.
+        <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
+            <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                <caption class="sr-only">"Tables synced by Lakeport"</caption>
+                <thead class="bg-slate-50 dark:bg-slate-800/50">
+                    <tr>
+                        <th scope="col" class=th>"Name"</th>
+                        <th scope="col" class=th>"Source"</th>
+                        <th scope="col" class=th>"Status"</th>
+                        <th scope="col" class=th_num>"Rows"</th>
+                        <th scope="col" class=th_num>"Segments"</th>
+                        <th scope="col" class=th>"Last success"</th>
+                        <th scope="col" class=th>"Next run"</th>
+                        <th scope="col" class=th>"Last error"</th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                    {tables.into_iter().map(|table| view! { <TableRow table=table /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn TableRow(table: TableSummary) -> impl IntoView {
+    let td = "px-3 py-2 whitespace-nowrap align-top";
+    let td_num = "px-3 py-2 whitespace-nowrap align-top text-right tabular-nums";
+    let next_run = if table.enabled {
+        time_cell(table.next_run_ms, "not scheduled")
+    } else {
+        view! { <span class=NONE_CELL>"paused"</span> }.into_any()
+    };
+    let last_error = match table.last_error {
+        Some(error) => {
+            let preview = format::truncate_chars(&error, ERROR_PREVIEW_CHARS).into_owned();
+            view! {
+                <span
+                    class="block max-w-xs truncate text-red-700 dark:text-red-400"
+                    title=error
+                >
+                    {preview}
+                </span>
+            }
+            .into_any()
+        }
+        None => none_cell("none"),
+    };
+
+    // The view macro builds children before attributes, so values used in
+    // both places are cloned up front.
+    let row_key = table.name.clone();
+    let source_title = table.source.clone();
+
+    view! {
+        <tr data-table=row_key class="hover:bg-slate-50 dark:hover:bg-slate-800/40">
+            <th scope="row" class="px-3 py-2 text-left align-top font-medium whitespace-nowrap">
+                <span class="block">{table.name}</span>
+                <span class="block text-xs font-normal text-slate-500 dark:text-slate-400">
+                    {table.catalog_type}
+                </span>
+            </th>
+            <td class=td>
+                <span
+                    class="block max-w-xs truncate font-mono text-xs text-slate-700 dark:text-slate-300"
+                    title=source_title
+                >
+                    {table.source}
+                </span>
+            </td>
+            <td class=td>
+                <span class="flex flex-wrap gap-1">
+                    <StatusBadge status=table.status />
+                    {(!table.enabled).then(|| view! {
+                        <span
+                            data-testid="paused"
+                            class="inline-flex items-center rounded-full bg-amber-50 px-2 py-0.5 text-xs font-medium whitespace-nowrap text-amber-800 ring-1 ring-amber-600/30 ring-inset dark:bg-amber-950 dark:text-amber-300 dark:ring-amber-400/30"
+                        >
+                            "Paused"
+                        </span>
+                    })}
+                </span>
+            </td>
+            <td class=td_num>{format::thousands(table.rows)}</td>
+            <td class=td_num>{format::thousands(table.segments)}</td>
+            <td class=td>{time_cell(table.last_success_ms, "never")}</td>
+            <td class=td>{next_run}</td>
+            <td class="px-3 py-2 align-top">{last_error}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn StatusBadge(status: String) -> impl IntoView {
+    let (label, colours) = match status.as_str() {
+        "IDLE" => (
+            "Idle",
+            "bg-slate-100 text-slate-700 ring-slate-500/20 dark:bg-slate-800 dark:text-slate-300 dark:ring-slate-400/20",
+        ),
+        "RUNNING" => (
+            "Running",
+            "bg-sky-50 text-sky-700 ring-sky-600/20 dark:bg-sky-950 dark:text-sky-300 dark:ring-sky-400/30",
+        ),
+        "COMPLETED" => (
+            "Completed",
+            "bg-green-50 text-green-700 ring-green-600/20 dark:bg-green-950 dark:text-green-300 dark:ring-green-400/30",
+        ),
+        "FAILED" => (
+            "Failed",
+            "bg-red-50 text-red-700 ring-red-600/20 dark:bg-red-950 dark:text-red-300 dark:ring-red-400/30",
+        ),
+        // A state this build does not know yet: show it as the server spells it.
+        _ => (
+            status.as_str(),
+            "bg-slate-100 text-slate-700 ring-slate-500/20 dark:bg-slate-800 dark:text-slate-300 dark:ring-slate-400/20",
+        ),
+    };
+    let class = format!(
+        "inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium whitespace-nowrap ring-1 ring-inset {colours}"
+    );
+    let label = label.to_owned();
+
+    view! {
+        <span data-status=status class=class>
+            {label}
+        </span>
+    }
+}
+
+fn time_cell(ms: Option<i64>, missing: &'static str) -> AnyView {
+    match ms {
+        Some(ms) => view! {
+            <time datetime=format::utc_iso(ms) class="tabular-nums">
+                {format::utc_datetime(ms)}
+            </time>
+        }
+        .into_any(),
+        None => none_cell(missing),
+    }
+}
+
+fn none_cell(meaning: &'static str) -> AnyView {
+    view! {
+        <span class=NONE_CELL aria-label=meaning title=meaning>
+            "—"
+        </span>
+    }
+    .into_any()
+}
+
+#[component]
+fn EmptyState() -> impl IntoView {
+    view! {
+        <section
+            data-testid="empty"
+            class="mt-6 rounded-lg border border-dashed border-slate-300 px-6 py-10 text-center dark:border-slate-700"
+        >
+            <p class="font-medium">
+                "No tables yet — create one with "
+                <code class="rounded bg-slate-100 px-1 py-0.5 font-mono text-sm dark:bg-slate-800">
+                    "POST /tables"
+                </code> ", for example:"
+            </p>
+            <pre class="mx-auto mt-4 max-w-full overflow-x-auto rounded-md bg-slate-900 p-4 text-left font-mono text-xs text-slate-100 sm:max-w-2xl dark:bg-black/40">
+                <code>{CREATE_EXAMPLE}</code>
+            </pre>
+        </section>
+    }
+}
+
+#[component]
+fn LoadError(message: String) -> impl IntoView {
+    view! {
+        <div
+            role="alert"
+            class="mt-6 rounded-lg border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200"
+        >
+            <p class="font-medium">"Could not load tables."</p>
+            <p class="mt-1 break-words">{message}</p>
+        </div>
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs Lakeport on embedded defaults: its own Postgres in .lakeport/, segments on
+# disk, and a demo dataset (TPC-H lineitem) ready to connect as a local folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LAKEPORT_SETUP_BROWSER=0 bash scripts/setup.sh
+source scripts/env.sh
+cargo leptos build --release
+bin="$CARGO_TARGET_DIR/release/lakeport"
+export LAKEPORT_DATA_DIR="${LAKEPORT_DATA_DIR:-$PWD/.lakeport}"
+export LAKEPORT_SITE_ROOT="${LAKEPORT_SITE_ROOT:-$PWD/target/site}"
+if [ ! -d "$LAKEPORT_DATA_DIR/lake/tpch/lineitem" ]; then
+  "$bin" demo-data --scale-factor 0.1 --files 4
+fi
+cat <<MSG
+
+  Lakeport: http://${LAKEPORT_LISTEN_ADDR:-127.0.0.1:9000}
+  Demo data: $LAKEPORT_DATA_DIR/lake/tpch/lineitem (connect it as catalogType "local")
+
+MSG
+exec "$bin" serve

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every test against real servers: Postgres, an S3 server that checks SigV4,
+# and headless Chromium for the UI. Installs or starts whatever is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/ensure-postgres.sh
+source scripts/env.sh
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy -p lakeport --all-targets -- -D warnings
+cargo clippy -p lakeport-frontend --target wasm32-unknown-unknown -- -D warnings
+
+step "build (server + hydrated front end)"
+cargo leptos build
+
+step "unit and integration tests"
+cargo nextest run -p lakeport --no-fail-fast --test-threads 4 2>&1
+
+if [ -f end2end/package.json ]; then
+  step "browser tests"
+  bash end2end/run.sh
+fi

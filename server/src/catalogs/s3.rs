@@ -1,0 +1,246 @@
+//! `s3`: Parquet objects under a bucket prefix, read with aws-sdk-s3 and the connection's own keys.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use super::params::S3Spec;
+use super::{
+    BrowseItem, BrowseKind, Catalog, CatalogError, CatalogResult, SourceFile,
+    checked_relative_path, is_data_file,
+};
+
+pub struct S3Catalog {
+    client: Client,
+    bucket: String,
+    prefix: String,
+    access_key: String,
+}
+
+impl S3Catalog {
+    pub fn open(spec: &S3Spec, default_endpoint: Option<&str>) -> CatalogResult<Self> {
+        if super::params::is_mask(&spec.secret_key) {
+            return Err(CatalogError::InvalidConfig(
+                "catalog.s3.secretKey is masked ('*****') and no stored secret matches this connection".into(),
+            ));
+        }
+        // Only these keys: never the environment, profile or instance role of the server.
+        let credentials = Credentials::new(
+            &spec.access_key,
+            &spec.secret_key,
+            spec.session_token.clone(),
+            None,
+            "lakeport-connection",
+        );
+        let mut builder = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(spec.region.clone()))
+            .credentials_provider(credentials)
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(120))
+                    .build(),
+            );
+        if let Some(endpoint) = spec.endpoint.as_deref().or(default_endpoint) {
+            // S3-compatible servers rarely resolve virtual-host bucket names.
+            builder = builder.endpoint_url(endpoint).force_path_style(true);
+        }
+        Ok(Self {
+            client: Client::from_conf(builder.build()),
+            bucket: spec.bucket.clone(),
+            prefix: spec.prefix.clone(),
+            access_key: spec.access_key.clone(),
+        })
+    }
+
+    /// Turns an SDK failure into a message that names the bucket, key or credential at fault.
+    fn classify<E: ProvideErrorMetadata>(
+        &self,
+        err: SdkError<E, HttpResponse>,
+        what: &str,
+    ) -> CatalogError {
+        match &err {
+            SdkError::DispatchFailure(failure) => {
+                return CatalogError::Unreachable(format!(
+                    "S3 endpoint unreachable while {what}: {failure:?}"
+                ));
+            }
+            SdkError::TimeoutError(_) => {
+                return CatalogError::Unreachable(format!(
+                    "S3 did not answer in time while {what}"
+                ));
+            }
+            _ => {}
+        }
+        let code = err.code().unwrap_or_default().to_owned();
+        let message = err.message().unwrap_or_default().to_owned();
+        let http_status = err.raw_response().map(|r| r.status().as_u16());
+        let bucket = &self.bucket;
+        match (code.as_str(), http_status) {
+            ("NoSuchBucket", _) => {
+                CatalogError::NotFound(format!("S3 bucket '{bucket}' does not exist"))
+            }
+            ("NoSuchKey", _) | (_, Some(404)) => {
+                CatalogError::NotFound(format!("S3 object not found while {what}"))
+            }
+            ("SignatureDoesNotMatch", _) => CatalogError::AccessDenied(format!(
+                "S3 rejected the secret key for access key '{}' (SignatureDoesNotMatch) while {what}",
+                self.access_key
+            )),
+            ("InvalidAccessKeyId", _) => CatalogError::AccessDenied(format!(
+                "S3 does not know access key '{}' (InvalidAccessKeyId)",
+                self.access_key
+            )),
+            ("AccessDenied", _) | (_, Some(401 | 403)) => CatalogError::AccessDenied(format!(
+                "S3 denied access to bucket '{bucket}' with access key '{}' while {what}{}",
+                self.access_key,
+                if message.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {message}")
+                }
+            )),
+            (_, Some(s)) if s >= 500 => {
+                CatalogError::Transient(format!("S3 error {s} while {what}: {code} {message}"))
+            }
+            _ => CatalogError::InvalidConfig(format!(
+                "S3 refused the request while {what}: {code} {message}"
+            )),
+        }
+    }
+
+    fn full_key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+}
+
+#[async_trait]
+impl Catalog for S3Catalog {
+    fn root_uri(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.prefix)
+    }
+
+    async fn browse(&self, path: &str) -> CatalogResult<Vec<BrowseItem>> {
+        let relative = checked_relative_path(path)?;
+        let listed_prefix = self.full_key(&relative);
+        let mut dirs = Vec::new();
+        let mut files = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&listed_prefix)
+            .delimiter("/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.classify(e, "listing the prefix"))?;
+            for common in page.common_prefixes() {
+                if let Some(name) = common.prefix().and_then(|p| p.strip_prefix(&listed_prefix)) {
+                    dirs.push(BrowseItem {
+                        name: name.to_owned(),
+                        kind: BrowseKind::Dir,
+                    });
+                }
+            }
+            for object in page.contents() {
+                if let Some(name) = object.key().and_then(|k| k.strip_prefix(&listed_prefix))
+                    && is_data_file(name)
+                {
+                    files.push(BrowseItem {
+                        name: name.to_owned(),
+                        kind: BrowseKind::File,
+                    });
+                }
+            }
+        }
+        dirs.extend(files);
+        Ok(dirs)
+    }
+
+    async fn list_files(&self) -> CatalogResult<Vec<SourceFile>> {
+        let mut files = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(&self.prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| self.classify(e, "listing the prefix"))?;
+            for object in page.contents() {
+                let Some(key) = object.key().and_then(|k| k.strip_prefix(&self.prefix)) else {
+                    continue;
+                };
+                if !is_data_file(key) {
+                    continue;
+                }
+                files.push(SourceFile {
+                    key: key.to_owned(),
+                    size: object.size().unwrap_or_default().max(0) as u64,
+                    etag: object
+                        .e_tag()
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                        .to_owned(),
+                    last_modified: object
+                        .last_modified()
+                        .and_then(|t| DateTime::<Utc>::from_timestamp(t.secs(), t.subsec_nanos())),
+                });
+            }
+        }
+        files.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(files)
+    }
+
+    async fn read_all(&self, file: &SourceFile) -> CatalogResult<Bytes> {
+        let what = format!("reading '{}'", file.key);
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(&file.key))
+            .send()
+            .await
+            .map_err(|e| self.classify(e, &what))?;
+        let body = object.body.collect().await.map_err(|e| {
+            CatalogError::Transient(format!("S3 connection dropped while {what}: {e}"))
+        })?;
+        Ok(body.into_bytes())
+    }
+
+    async fn read_range(&self, file: &SourceFile, range: Range<u64>) -> CatalogResult<Bytes> {
+        if range.start >= range.end {
+            return Ok(Bytes::new());
+        }
+        let what = format!(
+            "reading bytes {}..{} of '{}'",
+            range.start, range.end, file.key
+        );
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(&file.key))
+            .range(format!("bytes={}-{}", range.start, range.end - 1))
+            .send()
+            .await
+            .map_err(|e| self.classify(e, &what))?;
+        let body = object.body.collect().await.map_err(|e| {
+            CatalogError::Transient(format!("S3 connection dropped while {what}: {e}"))
+        })?;
+        Ok(body.into_bytes())
+    }
+}

@@ -1,0 +1,135 @@
+//! Typed configuration: defaults, then an optional TOML file, then `LAKEPORT_*` variables. Passed in, never global.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Postgres for metadata. When absent, Lakeport runs a private cluster in `data_dir`.
+    pub database_url: Option<String>,
+    pub listen_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Endpoint for S3 connections that name none (an S3-compatible server).
+    pub s3_endpoint: Option<String>,
+    /// Base64 of 32 bytes that encrypt stored secrets; generated into the data dir when absent.
+    pub secret_key: Option<String>,
+    /// Folders `local` connections may read; empty means `<data_dir>/lake`.
+    #[serde(deserialize_with = "comma_separated_paths", default)]
+    pub local_roots: Vec<PathBuf>,
+    /// Where cargo-leptos put the site (wasm, js, css).
+    pub site_root: PathBuf,
+    pub sync: SyncConfig,
+    pub query: QueryConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SyncConfig {
+    /// Whether this process runs sync workers (an API-only replica sets false).
+    pub workers_enabled: bool,
+    /// How often a worker looks for due tables.
+    pub poll_interval_ms: u64,
+    /// How long a claimed table stays ours without a heartbeat.
+    pub lease_ttl_secs: u64,
+    pub heartbeat_interval_ms: u64,
+    /// Tables synced at once by this process.
+    pub max_concurrent_runs: usize,
+    /// Files decoded and written at once within one run.
+    pub file_concurrency: usize,
+    /// Files per commit: progress is durable every this many files.
+    pub commit_batch_files: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueryConfig {
+    pub timeout_ms: u64,
+    pub memory_limit_mb: usize,
+    /// Rows returned to the client at most; the answer says when it was cut.
+    pub max_result_rows: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 9000)),
+            data_dir: PathBuf::from(".lakeport"),
+            s3_endpoint: None,
+            secret_key: None,
+            local_roots: Vec::new(),
+            site_root: PathBuf::from("target/site"),
+            sync: SyncConfig {
+                workers_enabled: true,
+                poll_interval_ms: 1000,
+                lease_ttl_secs: 30,
+                heartbeat_interval_ms: 5000,
+                max_concurrent_runs: 2,
+                file_concurrency: 2,
+                commit_batch_files: 16,
+            },
+            query: QueryConfig {
+                timeout_ms: 30_000,
+                memory_limit_mb: 2048,
+                max_result_rows: 10_000,
+            },
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration: `file` if given (or `lakeport.toml` if present), then
+    /// `LAKEPORT_*` variables; nested keys use `__` (`LAKEPORT_SYNC__LEASE_TTL_SECS`).
+    pub fn load(file: Option<&Path>) -> Result<Self, Box<figment::Error>> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file("lakeport.toml")),
+        }
+        let mut config: Config = figment
+            .merge(Env::prefixed("LAKEPORT_").split("__"))
+            .extract()
+            .map_err(Box::new)?;
+        config.finish();
+        Ok(config)
+    }
+
+    /// Fills the values derived from others.
+    pub fn finish(&mut self) {
+        if self.local_roots.is_empty() {
+            self.local_roots.push(self.data_dir.join("lake"));
+        }
+        self.database_url = self.database_url.take().filter(|u| !u.trim().is_empty());
+        self.s3_endpoint = self
+            .s3_endpoint
+            .take()
+            .map(|e| e.trim_end_matches('/').to_owned())
+            .filter(|e| !e.is_empty());
+    }
+
+    pub fn segments_dir(&self) -> PathBuf {
+        self.data_dir.join("segments")
+    }
+}
+
+fn comma_separated_paths<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Roots {
+        Text(String),
+        List(Vec<PathBuf>),
+    }
+    Ok(match Roots::deserialize(deserializer)? {
+        Roots::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect(),
+        Roots::List(list) => list,
+    })
+}

@@ -1,0 +1,116 @@
+//! The one error type every API call answers with, and the one place sqlx errors are translated.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::catalogs::CatalogError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A request field is missing or wrong; `field` says where.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    /// SQL that cannot run: a parse error, an unknown table, or a statement that would write.
+    #[error("{0}")]
+    Query(String),
+    #[error("{0}")]
+    QueryTimeout(String),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(err.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Invalid { .. } | Self::BadRequest(_) | Self::Query(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Catalog(err) => err.status(),
+            Self::QueryTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Invalid { .. } => "INVALID_FIELD",
+            Self::BadRequest(_) => "BAD_REQUEST",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Conflict(_) => "CONFLICT",
+            Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            Self::Catalog(err) => err.kind(),
+            Self::Query(_) => "QUERY_ERROR",
+            Self::QueryTimeout(_) => "QUERY_TIMEOUT",
+            Self::Unavailable(_) => "UNAVAILABLE",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let mut body = json!({
+            "code": status.as_u16(),
+            "error": self.to_string(),
+            "kind": self.kind(),
+        });
+        if let Self::Invalid { field, .. } = &self {
+            body["field"] = json!(field);
+        }
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+/// The single translation of database errors: constraint violations become the
+/// client's conflict, a lost connection becomes 503, the rest are ours.
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        match &err {
+            sqlx::Error::RowNotFound => Self::NotFound("not found".into()),
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict(format!(
+                "already exists ({})",
+                db.constraint().unwrap_or("unique key")
+            )),
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => Self::Conflict(format!(
+                "still referenced ({})",
+                db.constraint().unwrap_or("foreign key")
+            )),
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                Self::Unavailable(format!("metadata database unavailable: {err}"))
+            }
+            _ => Self::Internal(err.into()),
+        }
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

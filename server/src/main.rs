@@ -1,0 +1,99 @@
+//! The `lakeport` binary: serve, migrate, and write demo data.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use lakeport::config::Config;
+use lakeport::startup::Application;
+use lakeport::store::Database;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "lakeport",
+    version,
+    about = "Brings lake data into a queryable store and keeps it in sync"
+)]
+struct Cli {
+    /// A TOML config file; `LAKEPORT_*` variables override it.
+    #[arg(long, global = true, env = "LAKEPORT_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the UI and REST API, and run scheduled syncs.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Write TPC-H lineitem as Parquet files (a demo dataset or benchmark input).
+    DemoData {
+        /// Folder to write into (default: <data dir>/lake/tpch/lineitem).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 0.01)]
+        scale_factor: f64,
+        #[arg(long, default_value_t = 4)]
+        files: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref()).context("reading the configuration")?;
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            app.run_until_stopped(shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let database = Database::open(&config).await?;
+            database.migrate().await?;
+            database.close().await;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::DemoData {
+            out,
+            scale_factor,
+            files,
+        } => {
+            let dir =
+                out.unwrap_or_else(|| config.data_dir.join("lake").join("tpch").join("lineitem"));
+            let written = tokio::task::spawn_blocking(move || {
+                lakeport::demo::write_lineitem(&dir, scale_factor, files).map(|w| (w, dir))
+            })
+            .await??;
+            let (written, dir) = written;
+            println!(
+                "wrote {} rows in {} files ({} bytes) to {}",
+                written.rows,
+                written.files,
+                written.bytes,
+                dir.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("signal handler");
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("shutting down");
+}

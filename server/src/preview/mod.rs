@@ -1,0 +1,423 @@
+//! `POST /tables/preview`: sample the source, infer the schema, and return the enriched table config.
+
+pub mod infer;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::datatypes::Schema;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::catalogs::partitions::hive_partitions;
+use crate::catalogs::{self, Catalog, SourceFile, reader};
+use crate::error::{ApiError, ApiResult};
+use crate::model::schema::{TableSchema, segment_arrow_schema};
+use crate::model::table_config::{DEFAULT_SCHEDULE, TableConfig};
+use crate::model::values::rows_as_objects;
+use crate::segments::builder::{SegmentPlan, conform};
+use crate::service::connections;
+use crate::state::AppState;
+use infer::{Inference, PartitionColumn, UnionSchema};
+
+/// Files whose footers are read to build the union schema: enough to catch a
+/// schema that drifted over time, few enough to answer quickly.
+const SCHEMA_SAMPLE_FILES: usize = 16;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreviewRequest {
+    pub table_config: TableConfig,
+    #[serde(default)]
+    pub config: PreviewOptions,
+    #[serde(default)]
+    pub schema: Option<TableSchema>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewOptions {
+    #[serde(default)]
+    pub inference: InferenceOptions,
+    #[serde(default)]
+    pub sampling: SamplingOptions,
+    #[serde(default)]
+    pub preview_files: PreviewFilesOptions,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InferenceOptions {
+    #[serde(default)]
+    pub embedded_schema_enabled: bool,
+    #[serde(default)]
+    pub schema_inference_enabled: bool,
+    /// Whether Hive partition folders become columns (the wizard's toggle).
+    #[serde(default = "yes")]
+    pub include_partition_columns: bool,
+}
+
+impl Default for InferenceOptions {
+    fn default() -> Self {
+        Self {
+            embedded_schema_enabled: false,
+            schema_inference_enabled: false,
+            include_partition_columns: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SamplingOptions {
+    #[serde(default = "default_min")]
+    pub min: usize,
+    #[serde(default = "default_max")]
+    pub max: usize,
+}
+
+impl Default for SamplingOptions {
+    fn default() -> Self {
+        Self {
+            min: default_min(),
+            max: default_max(),
+        }
+    }
+}
+
+fn default_min() -> usize {
+    1
+}
+
+fn default_max() -> usize {
+    100
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewFilesOptions {
+    #[serde(default)]
+    pub preview_files_only: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewResponse {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema: Option<TableSchema>,
+    pub table_configs: Value,
+    pub rows: Vec<Value>,
+    pub source_rows: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_files: Option<Vec<String>>,
+    pub summary: Value,
+    pub warnings: Vec<String>,
+}
+
+/// What the source looks like: its merged schema and partition folders.
+pub struct SourceShape {
+    pub union: UnionSchema,
+    pub partitions: Vec<PartitionColumn>,
+}
+
+/// Reads the footers of a spread of files (first, last and evenly between) and the
+/// partition folders of all of them.
+pub async fn discover_shape(
+    catalog: &Arc<dyn Catalog>,
+    files: &[SourceFile],
+) -> ApiResult<SourceShape> {
+    let picks = spread(files.len(), SCHEMA_SAMPLE_FILES);
+    let schemas: Vec<(String, Arc<Schema>)> = futures::stream::iter(picks.into_iter().map(|i| {
+        let catalog = catalog.clone();
+        let file = files[i].clone();
+        async move {
+            reader::read_schema(catalog, &file)
+                .await
+                .map(|s| (file.key.clone(), s))
+        }
+    }))
+    .buffered(4)
+    .collect::<Vec<_>>()
+    .await
+    .into_iter()
+    .collect::<Result<_, _>>()?;
+    let mut union = UnionSchema::default();
+    for (key, schema) in &schemas {
+        union.add(key, schema);
+    }
+    let plain: Vec<Schema> = schemas.iter().map(|(_, s)| s.as_ref().clone()).collect();
+    union.mark_partial_columns_nullable(&plain);
+    Ok(SourceShape {
+        union,
+        partitions: partition_columns(files),
+    })
+}
+
+fn spread(len: usize, at_most: usize) -> Vec<usize> {
+    if len <= at_most {
+        return (0..len).collect();
+    }
+    let mut picks: Vec<usize> = (0..at_most)
+        .map(|i| i * (len - 1) / (at_most - 1))
+        .collect();
+    picks.dedup();
+    picks
+}
+
+fn partition_columns(files: &[SourceFile]) -> Vec<PartitionColumn> {
+    let mut columns: Vec<PartitionColumn> = Vec::new();
+    for file in files {
+        for (name, value) in hive_partitions(&file.key) {
+            let numeric = value.parse::<i64>().is_ok() || value == catalogs::partitions::HIVE_NULL;
+            match columns.iter_mut().find(|c| c.name == name) {
+                Some(column) => column.numeric &= numeric,
+                None => columns.push(PartitionColumn { name, numeric }),
+            }
+        }
+    }
+    columns
+}
+
+pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<PreviewResponse> {
+    let PreviewRequest {
+        table_config,
+        config: options,
+        schema: explicit_schema,
+    } = request;
+    table_config.validate_common()?;
+    if options.sampling.max == 0 || options.sampling.min > options.sampling.max {
+        return Err(ApiError::invalid(
+            "config.sampling",
+            "needs 0 <= min <= max and max >= 1",
+        ));
+    }
+    let (_, params) = table_config.sync_task()?;
+    let source = connections::resolve(
+        state,
+        params,
+        "tableConfig.task.taskTypeConfigsMap.ExternalTableSyncTask",
+    )
+    .await?;
+    let catalog = catalogs::open(&source.spec, &state.config).await?;
+    let files = catalog.list_files().await?;
+    connections::remember(state, &source).await?;
+    let enriched = |schema: Option<&TableSchema>| enrich_config(&table_config, schema);
+
+    if options.preview_files.preview_files_only {
+        return Ok(PreviewResponse {
+            schema: None,
+            table_configs: json!({ "offline": enriched(None)? }),
+            rows: vec![],
+            source_rows: vec![],
+            source_files: Some(files.iter().map(|f| catalog.file_uri(f)).collect()),
+            summary: json!({ "nSourceRows": 0, "nRows": 0, "nColumns": 0, "batch": { "nMatchingFiles": files.len() } }),
+            warnings: vec![],
+        });
+    }
+    if files.is_empty() {
+        return Err(ApiError::invalid(
+            "tableConfig.task",
+            format!(
+                "no Parquet files under {} to infer a schema from",
+                catalog.root_uri()
+            ),
+        ));
+    }
+
+    let mut shape = discover_shape(&catalog, &files).await?;
+    if !options.inference.include_partition_columns {
+        shape.partitions.clear();
+    }
+    let mut warnings = std::mem::take(&mut shape.union.warnings);
+    let (source_batches, _) = sample_rows(&catalog, &files, options.sampling.max).await?;
+
+    let schema = match explicit_schema {
+        Some(schema) => {
+            schema.validate()?;
+            check_fields_exist(&schema, &shape)?;
+            schema
+        }
+        None => {
+            if !shape.union.conflicts.is_empty() {
+                return Err(ApiError::invalid(
+                    "schema",
+                    format!(
+                        "the sampled files disagree on column types: {}. Send an explicit schema to choose",
+                        shape.union.conflicts.join("; ")
+                    ),
+                ));
+            }
+            let use_values = options.inference.schema_inference_enabled
+                && !options.inference.embedded_schema_enabled;
+            if !options.inference.embedded_schema_enabled
+                && !options.inference.schema_inference_enabled
+            {
+                warnings.push(
+                    "no inference mode was chosen; used the schema embedded in the Parquet files"
+                        .into(),
+                );
+            }
+            let time_column = table_config
+                .segments_config
+                .time_column_name
+                .clone()
+                .or_else(|| infer::default_time_column(&shape.union));
+            infer::derive_schema(&Inference {
+                schema_name: table_config.raw_name(),
+                union: &shape.union,
+                partitions: &shape.partitions,
+                time_column: time_column.as_deref(),
+                from_values: use_values.then_some(source_batches.as_slice()),
+            })
+            .map_err(|m| ApiError::invalid("schema", m))?
+        }
+    };
+
+    let time_column = table_config
+        .segments_config
+        .time_column_name
+        .clone()
+        .or_else(|| schema.date_time_field_specs.first().map(|f| f.name.clone()));
+    let plan = SegmentPlan {
+        arrow_schema: Arc::new(segment_arrow_schema(&schema, &shape.union.source_types())),
+        schema: schema.clone(),
+        time_column,
+        bloom_filter_columns: vec![],
+    };
+    let transformed = source_batches
+        .iter()
+        .zip(sample_keys(&files, &source_batches))
+        .map(|(batch, key)| conform(batch, key, &plan))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|m| {
+            ApiError::invalid("schema", format!("sample rows do not fit the schema: {m}"))
+        })?;
+    let source_rows = rows_as_objects(&source_batches);
+    let rows = rows_as_objects(&transformed);
+    Ok(PreviewResponse {
+        table_configs: json!({ "offline": enrich_config(&table_config, Some(&schema))? }),
+        summary: json!({
+            "nSourceRows": source_rows.len(),
+            "nRows": rows.len(),
+            "nColumns": schema.column_count(),
+            "batch": { "nMatchingFiles": files.len() },
+        }),
+        schema: Some(schema),
+        rows,
+        source_rows,
+        source_files: None,
+        warnings,
+    })
+}
+
+/// Reads up to `max` rows from the first files, one batch per file read.
+async fn sample_rows(
+    catalog: &Arc<dyn Catalog>,
+    files: &[SourceFile],
+    max: usize,
+) -> ApiResult<(Vec<arrow::record_batch::RecordBatch>, usize)> {
+    let mut batches = Vec::new();
+    let mut rows = 0;
+    let mut files_read = 0;
+    for file in files {
+        if rows >= max {
+            break;
+        }
+        let (file_batches, _) = reader::read_sample(catalog.clone(), file, max - rows).await?;
+        let batch = arrow::compute::concat_batches(
+            &file_batches
+                .first()
+                .map(|b| b.schema())
+                .unwrap_or_else(|| Arc::new(Schema::empty())),
+            &file_batches,
+        )
+        .map_err(ApiError::internal)?;
+        rows += batch.num_rows();
+        batches.push(batch);
+        files_read += 1;
+    }
+    Ok((batches, files_read))
+}
+
+/// The file each sample batch came from (one batch per file, in order).
+fn sample_keys<'a>(
+    files: &'a [SourceFile],
+    batches: &[arrow::record_batch::RecordBatch],
+) -> impl Iterator<Item = &'a str> {
+    files.iter().take(batches.len()).map(|f| f.key.as_str())
+}
+
+fn check_fields_exist(schema: &TableSchema, shape: &SourceShape) -> ApiResult<()> {
+    for (_, field) in schema.fields() {
+        let in_files = shape.union.fields.iter().any(|f| f.name() == &field.name);
+        let in_partitions = shape.partitions.iter().any(|p| p.name == field.name);
+        if !in_files && !in_partitions {
+            return Err(ApiError::invalid(
+                "schema",
+                format!(
+                    "field '{}' is neither a column of the source files nor a partition folder",
+                    field.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The table config to persist: the input with its name, time column, schedule and
+/// defaults filled in, and every secret masked.
+pub fn enrich_config(input: &TableConfig, schema: Option<&TableSchema>) -> ApiResult<Value> {
+    let mut config = input.clone();
+    config.table_name = input.name_with_type();
+    config.table_type = Some("OFFLINE".into());
+    if let Some(schema) = schema {
+        config
+            .segments_config
+            .schema_name
+            .get_or_insert_with(|| input.raw_name().to_owned());
+        if config.segments_config.time_column_name.is_none() {
+            config.segments_config.time_column_name =
+                schema.date_time_field_specs.first().map(|f| f.name.clone());
+        }
+        config.extra.entry("fieldConfigList").or_insert_with(|| {
+            Value::Array(
+                schema
+                    .fields()
+                    .map(
+                        |(_, f)| json!({ "name": f.name, "encodingType": "RAW", "indexTypes": [] }),
+                    )
+                    .collect(),
+            )
+        });
+    }
+    config
+        .segments_config
+        .extra
+        .entry("replication")
+        .or_insert(json!("1"));
+    config
+        .extra
+        .entry("tableIndexConfig")
+        .or_insert_with(|| json!({ "loadMode": "MMAP" }));
+    config.extra.entry("tenants").or_insert_with(|| json!({}));
+    config.extra.entry("metadata").or_insert_with(|| json!({}));
+    if let Some(params) = config.sync_task_mut() {
+        params
+            .entry("schedule".into())
+            .or_insert_with(|| DEFAULT_SCHEDULE.into());
+        params
+            .entry("executor".into())
+            .or_insert_with(|| "controller".into());
+    }
+    connections::mask(&mut config);
+    serde_json::to_value(&config).map_err(ApiError::internal)
+}
+
+/// Source types by column, for fixing a new table's segment schema.
+pub fn source_types(shape: &SourceShape) -> BTreeMap<String, arrow::datatypes::DataType> {
+    shape.union.source_types()
+}

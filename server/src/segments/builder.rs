@@ -1,0 +1,304 @@
+//! Turns the batches of one source file into one segment: conform to the table schema, sort by time, write Parquet.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, Int64Array, StringArray, new_null_array};
+use arrow::compute::kernels::cast::{CastOptions, cast_with_options};
+use arrow::compute::{SortOptions, concat_batches, sort_to_indices, take_record_batch};
+use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::SortingColumn;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+
+use crate::catalogs::partitions::{HIVE_NULL, hive_partitions};
+use crate::model::schema::TableSchema;
+
+/// What every segment of a table is built to.
+#[derive(Debug, Clone)]
+pub struct SegmentPlan {
+    pub schema: TableSchema,
+    pub arrow_schema: SchemaRef,
+    pub time_column: Option<String>,
+    pub bloom_filter_columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuiltSegment {
+    pub rows: u64,
+    pub size_bytes: u64,
+    pub min_time_ms: Option<i64>,
+    pub max_time_ms: Option<i64>,
+}
+
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
+/// Casts a source batch to the table's columns: source columns by name, partition
+/// folders for columns the file lacks, nulls for the rest. Fails, naming the column,
+/// when a value does not fit its type or a required column has no value.
+pub fn conform(
+    batch: &RecordBatch,
+    file_key: &str,
+    plan: &SegmentPlan,
+) -> Result<RecordBatch, String> {
+    let partitions = hive_partitions(file_key);
+    let rows = batch.num_rows();
+    let options = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(plan.arrow_schema.fields().len());
+    for field in plan.arrow_schema.fields() {
+        let source = batch.column_by_name(field.name()).cloned().or_else(|| {
+            partitions
+                .iter()
+                .find(|(name, _)| name == field.name())
+                .map(|(_, value)| {
+                    let value = (value != HIVE_NULL).then_some(value.as_str());
+                    Arc::new(StringArray::from(vec![value; rows])) as ArrayRef
+                })
+        });
+        let column = match source {
+            Some(array) if array.data_type() == field.data_type() => array,
+            Some(array) => cast_with_options(&array, field.data_type(), &options).map_err(|e| {
+                format!(
+                    "column '{}' cannot be read as {}: {e}",
+                    field.name(),
+                    field.data_type()
+                )
+            })?,
+            None => new_null_array(field.data_type(), rows),
+        };
+        if !field.is_nullable() && column.null_count() > 0 {
+            return Err(format!(
+                "column '{}' is marked notNull but has {} null values",
+                field.name(),
+                column.null_count()
+            ));
+        }
+        columns.push(column);
+    }
+    RecordBatch::try_new_with_options(
+        plan.arrow_schema.clone(),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(rows)),
+    )
+    .map_err(|e| format!("rows do not fit the table schema: {e}"))
+}
+
+/// Builds one segment at `dest` from already-conformed batches. The file appears
+/// under its final name only once complete and synced, so a crash leaves either
+/// the old segment, a complete new one, or a temporary file for the collector.
+pub fn write_segment(
+    plan: &SegmentPlan,
+    batches: &[RecordBatch],
+    dest: &Path,
+) -> Result<BuiltSegment, String> {
+    let mut batch = concat_batches(&plan.arrow_schema, batches)
+        .map_err(|e| format!("combining batches: {e}"))?;
+    let mut time_ms: Option<Int64Array> = None;
+    if let Some(time_column) = &plan.time_column
+        && let Some(index) = plan.arrow_schema.index_of(time_column).ok()
+    {
+        let indices = sort_to_indices(
+            batch.column(index),
+            Some(SortOptions {
+                descending: false,
+                nulls_first: true,
+            }),
+            None,
+        )
+        .map_err(|e| format!("sorting by '{time_column}': {e}"))?;
+        batch = take_record_batch(&batch, &indices)
+            .map_err(|e| format!("sorting by '{time_column}': {e}"))?;
+        time_ms = Some(
+            epoch_millis(batch.column(index))
+                .map_err(|e| format!("time column '{time_column}': {e}"))?,
+        );
+    }
+    let (min_time_ms, max_time_ms) = match &time_ms {
+        Some(values) => (arrow::compute::min(values), arrow::compute::max(values)),
+        None => (None, None),
+    };
+
+    let mut properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).expect("valid zstd level"),
+        ))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_created_by(format!("lakeport {}", env!("CARGO_PKG_VERSION")));
+    if let Some(index) = plan
+        .time_column
+        .as_ref()
+        .and_then(|c| plan.arrow_schema.index_of(c).ok())
+    {
+        properties = properties.set_sorting_columns(Some(vec![SortingColumn {
+            column_idx: index as i32,
+            descending: false,
+            nulls_first: true,
+        }]));
+    }
+    for column in &plan.bloom_filter_columns {
+        properties =
+            properties.set_column_bloom_filter_enabled(ColumnPath::from(column.as_str()), true);
+    }
+
+    let parent = dest.parent().ok_or("segment path has no folder")?;
+    std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+    let temporary = dest.with_extension(format!("tmp-{}", uuid::Uuid::new_v4().simple()));
+    let result = (|| {
+        let file = File::create(&temporary)
+            .map_err(|e| format!("creating {}: {e}", temporary.display()))?;
+        let mut writer =
+            ArrowWriter::try_new(file, plan.arrow_schema.clone(), Some(properties.build()))
+                .map_err(|e| format!("starting segment: {e}"))?;
+        writer
+            .write(&batch)
+            .map_err(|e| format!("writing segment: {e}"))?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| format!("finishing segment: {e}"))?;
+        file.sync_all()
+            .map_err(|e| format!("syncing segment: {e}"))?;
+        let size_bytes = file.metadata().map_err(|e| e.to_string())?.len();
+        std::fs::rename(&temporary, dest).map_err(|e| format!("publishing segment: {e}"))?;
+        Ok(BuiltSegment {
+            rows: batch.num_rows() as u64,
+            size_bytes,
+            min_time_ms,
+            max_time_ms,
+        })
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    result
+}
+
+/// Milliseconds since the epoch of a time column, whatever its stored type.
+fn epoch_millis(column: &ArrayRef) -> Result<Int64Array, String> {
+    let as_millis = match column.data_type() {
+        DataType::Timestamp(TimeUnit::Millisecond, _) => column.clone(),
+        DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => cast_with_options(
+            column,
+            &DataType::Timestamp(TimeUnit::Millisecond, None),
+            &CastOptions::default(),
+        )
+        .map_err(|e| e.to_string())?,
+        DataType::Int64 | DataType::Int32 => column.clone(),
+        other => return Err(format!("{other} is not a time type")),
+    };
+    let as_int = cast_with_options(&as_millis, &DataType::Int64, &CastOptions::default())
+        .map_err(|e| e.to_string())?;
+    Ok(as_int
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .expect("cast to Int64 gives Int64Array")
+        .clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::schema::{FieldDataType, FieldSpec, segment_arrow_schema};
+    use arrow::array::{Int32Array, TimestampMillisecondArray};
+    use arrow::datatypes::{Field, Schema};
+
+    fn spec(name: &str, data_type: FieldDataType) -> FieldSpec {
+        FieldSpec {
+            name: name.into(),
+            data_type,
+            single_value_field: true,
+            not_null: false,
+            format: None,
+            granularity: None,
+            default_null_value: None,
+        }
+    }
+
+    fn plan() -> SegmentPlan {
+        let schema = TableSchema {
+            schema_name: "t".into(),
+            enable_column_based_null_handling: true,
+            dimension_field_specs: vec![
+                spec("id", FieldDataType::Long),
+                spec("year", FieldDataType::Long),
+            ],
+            metric_field_specs: vec![],
+            date_time_field_specs: vec![spec("ts", FieldDataType::Timestamp)],
+            primary_key_columns: vec![],
+        };
+        let source = std::collections::BTreeMap::from([("id".to_string(), DataType::Int32)]);
+        SegmentPlan {
+            arrow_schema: Arc::new(segment_arrow_schema(&schema, &source)),
+            schema,
+            time_column: Some("ts".into()),
+            bloom_filter_columns: vec!["id".into()],
+        }
+    }
+
+    #[test]
+    fn partition_folders_fill_missing_columns_and_rows_are_sorted_by_time() {
+        let plan = plan();
+        let source = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("id", DataType::Int32, false),
+                Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
+            ])),
+            vec![
+                Arc::new(Int32Array::from(vec![1, 2, 3])),
+                Arc::new(TimestampMillisecondArray::from(vec![300, 100, 200])),
+            ],
+        )
+        .unwrap();
+        let conformed = conform(&source, "year=2024/part.parquet", &plan).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("t/seg.parquet");
+        let built = write_segment(&plan, &[conformed], &dest).unwrap();
+        assert_eq!(
+            built,
+            BuiltSegment {
+                rows: 3,
+                size_bytes: built.size_bytes,
+                min_time_ms: Some(100),
+                max_time_ms: Some(300)
+            }
+        );
+
+        let bytes = bytes::Bytes::from(std::fs::read(&dest).unwrap());
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .unwrap()
+            .build()
+            .unwrap();
+        let batch = reader.map(Result::unwrap).next().unwrap();
+        let ids =
+            cast_with_options(batch.column(0), &DataType::Int64, &CastOptions::default()).unwrap();
+        assert_eq!(
+            ids.as_any().downcast_ref::<Int64Array>().unwrap().values(),
+            &[2, 3, 1]
+        );
+        let years = batch
+            .column(1)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
+        assert!(years.iter().all(|y| y == Some(2024)));
+    }
+
+    #[test]
+    fn values_that_do_not_fit_name_their_column() {
+        let plan = plan();
+        let source = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)])),
+            vec![Arc::new(StringArray::from(vec!["not-a-number"]))],
+        )
+        .unwrap();
+        let err = conform(&source, "x.parquet", &plan).unwrap_err();
+        assert!(err.contains("column 'id'"), "{err}");
+    }
+}

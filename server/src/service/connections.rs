@@ -1,0 +1,167 @@
+//! Connections and their secrets: mask on read, merge on write, and sealed storage in between.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::catalogs::{SourceSpec, parse_source};
+use crate::error::{ApiError, ApiResult};
+use crate::model::table_config::{SECRET_MASK, TableConfig, TaskParams, is_secret_param};
+use crate::state::AppState;
+use crate::store;
+
+/// A source with its secrets filled in, and the saved connection they came from.
+#[derive(Debug, Clone)]
+pub struct ResolvedSource {
+    pub spec: SourceSpec,
+    /// The parameters with real secrets: never stored or returned as they are.
+    pub params: TaskParams,
+    pub connection_id: Option<Uuid>,
+}
+
+/// Parses a source, replacing each masked secret (`*****`) by the secret stored for
+/// the connection with the same identity. A masked secret with no stored value is a
+/// 400 that names it: the mask itself is never used or stored as a secret.
+pub async fn resolve(state: &AppState, params: &TaskParams, at: &str) -> ApiResult<ResolvedSource> {
+    let spec = parse_source(params, at)?;
+    let masked: Vec<&String> = params
+        .iter()
+        .filter(|(k, v)| is_secret_param(k) && *v == SECRET_MASK)
+        .map(|(k, _)| k)
+        .collect();
+    let stored = store::connections::by_identity(&state.pool, &spec.identity()).await?;
+    if masked.is_empty() {
+        return Ok(ResolvedSource {
+            spec,
+            params: params.clone(),
+            connection_id: stored.map(|c| c.id),
+        });
+    }
+    let Some(connection) = stored else {
+        return Err(ApiError::invalid(
+            format!("{at}.{}", masked[0]),
+            format!(
+                "is masked ('{SECRET_MASK}') and no secret is stored for this connection ({}); send the real secret",
+                describe(&spec)
+            ),
+        ));
+    };
+    let secrets = state
+        .secrets
+        .open(&connection.secrets)
+        .map_err(ApiError::internal)?;
+    let mut filled = params.clone();
+    for key in masked {
+        let value = secrets.get(key).ok_or_else(|| {
+            ApiError::invalid(
+                format!("{at}.{key}"),
+                "is masked and the stored connection has no value for it; send the real secret",
+            )
+        })?;
+        filled.insert(key.clone(), value.clone());
+    }
+    let spec = parse_source(&filled, at)?;
+    Ok(ResolvedSource {
+        spec,
+        params: filled,
+        connection_id: Some(connection.id),
+    })
+}
+
+/// Saves the connection's secrets, sealed, once they have been shown to work, so a
+/// later config that carries the mask can use them. Sources with no secrets are not saved.
+pub async fn remember(state: &AppState, source: &ResolvedSource) -> ApiResult<Option<Uuid>> {
+    let secrets: BTreeMap<String, String> = source
+        .params
+        .iter()
+        .filter(|(k, _)| is_secret_param(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if secrets.is_empty() {
+        return Ok(None);
+    }
+    let public: serde_json::Map<String, serde_json::Value> = source
+        .params
+        .iter()
+        .filter(|(k, _)| k.starts_with("catalog") && !is_secret_param(k))
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let sealed = state.secrets.seal(&secrets).map_err(ApiError::internal)?;
+    let identity = source.spec.identity();
+    let digest = hex::encode(Sha256::digest(identity.as_bytes()));
+    let name = format!("{} ({})", source.spec.display_uri(), &digest[..8]);
+    let id = store::connections::upsert(
+        &state.pool,
+        &name,
+        source.spec.catalog_type(),
+        &identity,
+        &serde_json::Value::Object(public),
+        &sealed,
+    )
+    .await?;
+    Ok(Some(id))
+}
+
+/// Replaces every secret of a table config's task blocks by the mask.
+pub fn mask(config: &mut TableConfig) {
+    if let Some(task) = config.task.as_mut() {
+        for params in task.task_type_configs_map.values_mut() {
+            mask_params(params);
+        }
+    }
+}
+
+pub fn mask_params(params: &mut TaskParams) {
+    for (key, value) in params.iter_mut() {
+        if is_secret_param(key) && !value.is_empty() {
+            *value = SECRET_MASK.to_owned();
+        }
+    }
+}
+
+/// The connection in words for an error message, without any secret.
+fn describe(spec: &SourceSpec) -> String {
+    match spec {
+        SourceSpec::S3(s3) => format!(
+            "bucket '{}', prefix '{}', region '{}', access key '{}'",
+            s3.bucket, s3.prefix, s3.region, s3.access_key
+        ),
+        SourceSpec::Local(local) => format!("path '{}'", local.path.display()),
+    }
+}
+
+/// The source of an existing table: its stored (masked) parameters with the secrets
+/// of the connection it was created with.
+pub async fn resolve_stored(
+    state: &AppState,
+    params: &TaskParams,
+    connection_id: Option<Uuid>,
+) -> ApiResult<SourceSpec> {
+    let mut filled = params.clone();
+    if let Some(id) = connection_id
+        && let Some(connection) = store::connections::by_id(&state.pool, id).await?
+    {
+        let secrets = state
+            .secrets
+            .open(&connection.secrets)
+            .map_err(ApiError::internal)?;
+        for (key, value) in filled.iter_mut() {
+            if *value == SECRET_MASK
+                && let Some(secret) = secrets.get(key)
+            {
+                *value = secret.clone();
+            }
+        }
+    }
+    if let Some((key, _)) = filled
+        .iter()
+        .find(|(k, v)| is_secret_param(k) && *v == SECRET_MASK)
+    {
+        return Err(ApiError::invalid(
+            key.clone(),
+            "the stored secret for this table's connection is missing; update the table with the real secret",
+        ));
+    }
+    parse_source(&filled, "task")
+}

@@ -1,0 +1,6 @@
+//! Service functions: the logic behind each API call, shared by the REST handlers and the UI.
+
+pub mod connections;
+pub mod schemas;
+pub mod status;
+pub mod tables;

@@ -1,0 +1,160 @@
+//! What the observability endpoints report: the latest run, its history, checkpoint, ledger and segments.
+
+use serde_json::{Value, json};
+
+use crate::catalogs;
+use crate::error::{ApiError, ApiResult};
+use crate::model::table_config::TableConfig;
+use crate::service::{connections, tables};
+use crate::state::AppState;
+use crate::store::{self, runs::SyncRun};
+
+const HISTORY: i64 = 50;
+
+fn millis(t: Option<chrono::DateTime<chrono::Utc>>) -> i64 {
+    t.map(|t| t.timestamp_millis()).unwrap_or(0)
+}
+
+fn run_json(run: &SyncRun) -> Value {
+    json!({
+        "runId": run.id,
+        "trigger": run.trigger,
+        "status": run.status,
+        "startTimeMs": run.started_at.timestamp_millis(),
+        "endTimeMs": millis(run.ended_at),
+        "filesListed": run.files_listed,
+        "filesDiscovered": run.files_discovered,
+        "filesFailed": run.files_failed,
+        "segmentsGenerated": run.segments_generated,
+        "segmentsUploaded": run.segments_uploaded,
+        "rowsLoaded": run.rows_loaded,
+        "bytesRead": run.bytes_read,
+        "errorMessage": run.error_message,
+        "checkpointValue": run.checkpoint_value,
+        "worker": run.worker,
+    })
+}
+
+/// The seed-002 status fields of the latest run (IDLE before the first), plus
+/// totals, schedule and the run history, newest first.
+pub async fn sync_status(state: &AppState, name: &str, with_history: bool) -> ApiResult<Value> {
+    let table = tables::load(state, name).await?;
+    let latest = store::runs::latest(&state.pool, &table.name).await?;
+    let checkpoint = store::checkpoints::get(&state.pool, &table.name).await?;
+    let mut body = match &latest {
+        Some(run) => json!({
+            "tableNameWithType": table.name,
+            "status": run.status,
+            "startTimeMs": run.started_at.timestamp_millis(),
+            "endTimeMs": millis(run.ended_at),
+            "filesDiscovered": run.files_discovered,
+            "segmentsGenerated": run.segments_generated,
+            "segmentsUploaded": run.segments_uploaded,
+            "errorMessage": run.error_message,
+            "checkpointValue": checkpoint.as_ref().map(|c| c.checkpoint_value.clone()),
+        }),
+        None => json!({
+            "tableNameWithType": table.name,
+            "status": "IDLE",
+            "startTimeMs": 0,
+            "endTimeMs": 0,
+            "filesDiscovered": 0,
+            "segmentsGenerated": 0,
+            "segmentsUploaded": 0,
+            "errorMessage": null,
+            "checkpointValue": null,
+        }),
+    };
+    if with_history {
+        let totals = store::segments::totals(&state.pool, &table.name).await?;
+        let task = store::tasks::state(&state.pool, &table.name).await?;
+        let history = store::runs::history(&state.pool, &table.name, HISTORY).await?;
+        let extra = json!({
+            "enabled": table.enabled,
+            "schedule": table.schedule,
+            "nextRunTimeMs": task.as_ref().and_then(|t| t.next_run_at).map(|t| t.timestamp_millis()),
+            "runRequested": task.as_ref().is_some_and(|t| t.requested_at.is_some()),
+            "filesListed": latest.as_ref().map_or(0, |r| r.files_listed),
+            "filesFailed": latest.as_ref().map_or(0, |r| r.files_failed),
+            "rowsLoaded": latest.as_ref().map_or(0, |r| r.rows_loaded),
+            "totalSegments": totals.segments,
+            "totalRows": totals.rows,
+            "totalBytes": totals.bytes,
+            "checkpointType": checkpoint.as_ref().map(|c| c.checkpoint_type.clone()),
+            "runs": history.iter().map(run_json).collect::<Vec<_>>(),
+        });
+        body.as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+    }
+    Ok(body)
+}
+
+pub async fn checkpoint(state: &AppState, name: &str) -> ApiResult<Value> {
+    let table = tables::load(state, name).await?;
+    let checkpoint = store::checkpoints::get(&state.pool, &table.name).await?;
+    Ok(json!({
+        "tableNameWithType": table.name,
+        "checkpointType": checkpoint.as_ref().map(|c| c.checkpoint_type.clone()),
+        "checkpointValue": checkpoint.map(|c| c.checkpoint_value),
+    }))
+}
+
+/// The live number of data files in the source, read from it now.
+pub async fn source_file_count(
+    state: &AppState,
+    name: &str,
+    snapshot_id: Option<i64>,
+) -> ApiResult<Value> {
+    let table = tables::load(state, name).await?;
+    if snapshot_id.is_some() {
+        return Err(ApiError::invalid(
+            "snapshotId",
+            format!(
+                "table '{}' reads raw Parquet ({}), which has no snapshots",
+                table.name, table.source_uri
+            ),
+        ));
+    }
+    let config: TableConfig =
+        serde_json::from_value(table.config.clone()).map_err(ApiError::internal)?;
+    let (_, params) = config.sync_task()?;
+    let spec = connections::resolve_stored(state, params, table.connection_id).await?;
+    let files = catalogs::open(&spec, &state.config)
+        .await?
+        .list_files()
+        .await?;
+    Ok(json!({ "tableNameWithType": table.name, "snapshotId": null, "fileCount": files.len() }))
+}
+
+pub async fn ledger(state: &AppState, name: &str) -> ApiResult<Value> {
+    let table = tables::load(state, name).await?;
+    let files = store::files::for_table(&state.pool, &table.name).await?;
+    Ok(json!({ "tableNameWithType": table.name, "files": files }))
+}
+
+pub async fn segments(state: &AppState, name: &str) -> ApiResult<Value> {
+    let table = tables::load(state, name).await?;
+    let segments = store::segments::for_table(&state.pool, &table.name).await?;
+    Ok(json!({ "tableNameWithType": table.name, "segments": segments }))
+}
+
+/// Pinot's task-state map: one entry per run, keyed by a task name.
+pub async fn task_states(state: &AppState, task_type: &str, name: &str) -> ApiResult<Value> {
+    let table = tables::load(state, name).await?;
+    let history = store::runs::history(&state.pool, &table.name, HISTORY).await?;
+    let states: serde_json::Map<String, Value> = history
+        .iter()
+        .map(|run| {
+            let state = match run.status.as_str() {
+                "RUNNING" => "IN_PROGRESS",
+                other => other,
+            };
+            (
+                format!("Task_{task_type}_{}_{}", table.name, run.id),
+                json!(state),
+            )
+        })
+        .collect();
+    Ok(Value::Object(states))
+}

@@ -1,0 +1,99 @@
+//! Builds the application from a config: database, migrations, state, workers and the HTTP server.
+
+use std::future::Future;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::segments::DeepStore;
+use crate::state::AppState;
+use crate::store::Database;
+use crate::store::secrets::SecretBox;
+use crate::{api, sync, ui};
+
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    database: Database,
+}
+
+impl Application {
+    /// Opens (or starts) the database, applies migrations and binds the listener.
+    /// A port of 0 picks a free one: see [`Application::port`].
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        for root in &config.local_roots {
+            if root.starts_with(&config.data_dir) {
+                std::fs::create_dir_all(root)?;
+            }
+        }
+        let secrets = SecretBox::load(config.secret_key.as_deref(), &config.data_dir)?;
+        let deep_store = DeepStore::new(config.segments_dir())?;
+        let database = Database::open(&config).await?;
+        database.migrate().await?;
+        let listener = TcpListener::bind(config.listen_addr).await?;
+        let mut config = config;
+        config.listen_addr = listener.local_addr()?;
+        let state = AppState::new(database.pool.clone(), config, secrets, deep_store);
+        Ok(Self {
+            listener,
+            state,
+            database,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.state.config.listen_addr.port()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then lets runs in progress finish and
+    /// stops the embedded database, if any.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            state,
+            database,
+        } = self;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let workers = state
+            .config
+            .sync
+            .workers_enabled
+            .then(|| tokio::spawn(sync::worker::run_workers(state.clone(), stop_rx.clone())));
+        let app = router(state.clone());
+        tracing::info!(addr = %state.config.listen_addr, worker = %state.worker_id, "Lakeport is listening");
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = stop_tx.send(true);
+            })
+            .await?;
+        if let Some(workers) = workers {
+            let _ = workers.await;
+        }
+        database.close().await;
+        Ok(())
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = api::router().with_state(state.clone());
+    api.merge(ui::router(state))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+}

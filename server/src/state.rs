@@ -1,0 +1,59 @@
+//! What every request and worker shares: the pool, config, secrets, deep store and SQL engine.
+
+use std::sync::Arc;
+
+use sqlx::PgPool;
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::query::QueryEngine;
+use crate::segments::DeepStore;
+use crate::store::secrets::SecretBox;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    pub secrets: SecretBox,
+    pub deep_store: DeepStore,
+    pub query: QueryEngine,
+    /// Names this process in leases and run records.
+    pub worker_id: Arc<str>,
+    wake: Arc<Notify>,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, config: Config, secrets: SecretBox, deep_store: DeepStore) -> Self {
+        let query = QueryEngine::new(&config.query, deep_store.clone());
+        let worker_id = format!(
+            "{}-{}-{}",
+            hostname(),
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..6]
+        );
+        Self {
+            pool,
+            config: Arc::new(config),
+            secrets,
+            deep_store,
+            query,
+            worker_id: worker_id.into(),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Tells this process's workers to look for work now instead of at their next poll.
+    pub fn wake_workers(&self) {
+        self.wake.notify_one();
+    }
+
+    pub async fn woken(&self) {
+        self.wake.notified().await
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "lakeport".into())
+}

@@ -1,0 +1,175 @@
+//! The sync work queue: due tables are claimed with `FOR UPDATE SKIP LOCKED`, held by a heartbeat-renewed lease.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgExecutor, Postgres, Transaction};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub table_name: String,
+    pub token: Uuid,
+    pub trigger: String,
+}
+
+pub async fn create(exec: impl PgExecutor<'_>, table: &str, trigger: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO sync_tasks (table_name, next_run_at, requested_at, request_trigger) VALUES ($1, now(), now(), $2)",
+        table,
+        trigger
+    )
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Asks for a run as soon as a worker is free. Returns false if the table has no task.
+pub async fn request_run(
+    exec: impl PgExecutor<'_>,
+    table: &str,
+    trigger: &str,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query!(
+        "UPDATE sync_tasks SET requested_at = now(), request_trigger = $2 WHERE table_name = $1",
+        table,
+        trigger
+    )
+    .execute(exec)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+pub async fn set_next_run(
+    exec: impl PgExecutor<'_>,
+    table: &str,
+    next_run_at: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE sync_tasks SET next_run_at = $2 WHERE table_name = $1",
+        table,
+        next_run_at
+    )
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Claims the most overdue enabled table whose lease is free or expired. Other
+/// workers skip the locked row instead of waiting, so claims never serialise.
+pub async fn claim_due(
+    exec: impl PgExecutor<'_>,
+    owner: &str,
+    ttl_secs: f64,
+) -> sqlx::Result<Option<Claim>> {
+    let token = Uuid::new_v4();
+    let row = sqlx::query!(
+        r#"
+        WITH due AS (
+            SELECT t.table_name
+            FROM sync_tasks t
+            JOIN tables tb ON tb.name = t.table_name
+            WHERE tb.enabled
+              AND (t.requested_at IS NOT NULL OR t.next_run_at <= now())
+              AND (t.lease_expires_at IS NULL OR t.lease_expires_at < now())
+            ORDER BY COALESCE(t.requested_at, t.next_run_at)
+            LIMIT 1
+            FOR UPDATE OF t SKIP LOCKED
+        )
+        UPDATE sync_tasks s
+        SET lease_owner = $1, lease_token = $2, claimed_at = now(),
+            lease_expires_at = now() + make_interval(secs => $3)
+        FROM due
+        WHERE s.table_name = due.table_name
+        RETURNING s.table_name, COALESCE(CASE WHEN s.requested_at IS NOT NULL THEN s.request_trigger END, 'SCHEDULE') AS "trigger!"
+        "#,
+        owner,
+        token,
+        ttl_secs
+    )
+    .fetch_optional(exec)
+    .await?;
+    Ok(row.map(|r| Claim {
+        table_name: r.table_name,
+        token,
+        trigger: r.trigger,
+    }))
+}
+
+/// Extends a lease. False means it was lost: another worker took the table over.
+pub async fn heartbeat(
+    exec: impl PgExecutor<'_>,
+    table: &str,
+    token: Uuid,
+    ttl_secs: f64,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query!(
+        "UPDATE sync_tasks SET lease_expires_at = now() + make_interval(secs => $3) WHERE table_name = $1 AND lease_token = $2",
+        table,
+        token,
+        ttl_secs
+    )
+    .execute(exec)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Locks the task row for the rest of a commit and checks the lease is still ours,
+/// so a worker that was presumed dead cannot commit over its successor.
+pub async fn fence(
+    tx: &mut Transaction<'_, Postgres>,
+    table: &str,
+    token: Uuid,
+) -> sqlx::Result<bool> {
+    let row = sqlx::query_scalar!(
+        "SELECT 1 AS \"held!\" FROM sync_tasks WHERE table_name = $1 AND lease_token = $2 FOR UPDATE",
+        table,
+        token
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Gives the table back, with its next scheduled time. A manual request made while
+/// the run was going stays pending, so it gets a run of its own.
+pub async fn release(
+    exec: impl PgExecutor<'_>,
+    table: &str,
+    token: Uuid,
+    next_run_at: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"
+        UPDATE sync_tasks
+        SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, next_run_at = $3,
+            requested_at = CASE WHEN requested_at > claimed_at THEN requested_at END
+        WHERE table_name = $1 AND lease_token = $2
+        "#,
+        table,
+        token,
+        next_run_at
+    )
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskState {
+    pub next_run_at: Option<DateTime<Utc>>,
+    pub requested_at: Option<DateTime<Utc>>,
+    pub leased: bool,
+}
+
+pub async fn state(exec: impl PgExecutor<'_>, table: &str) -> sqlx::Result<Option<TaskState>> {
+    let row = sqlx::query!(
+        r#"SELECT next_run_at, requested_at, (lease_expires_at > now()) AS "leased" FROM sync_tasks WHERE table_name = $1"#,
+        table
+    )
+    .fetch_optional(exec)
+    .await?;
+    Ok(row.map(|r| TaskState {
+        next_run_at: r.next_run_at,
+        requested_at: r.requested_at,
+        leased: r.leased.unwrap_or(false),
+    }))
+}

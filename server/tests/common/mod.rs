@@ -1,0 +1,270 @@
+//! Black-box test harness: a fresh database and port per app, real S3 and Parquet fixtures.
+#![allow(dead_code)]
+
+pub mod data;
+pub mod s3;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use lakeport::config::Config;
+use lakeport::startup::Application;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use tempfile::TempDir;
+
+pub fn admin_database_url() -> String {
+    std::env::var("LAKEPORT_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Creates an empty database for one test and returns its URL.
+pub async fn fresh_database() -> String {
+    let admin = admin_database_url();
+    let name = format!("lakeport_test_{}", uuid::Uuid::new_v4().simple());
+    let mut connection = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("test Postgres is reachable");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut connection)
+        .await
+        .expect("create test database");
+    let base = admin
+        .rsplit_once('/')
+        .map(|(base, _)| base.to_owned())
+        .unwrap_or(admin);
+    format!("{base}/{name}")
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    pub lake: PathBuf,
+    pub database_url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _dir: Option<TempDir>,
+}
+
+/// Test defaults: quick polling, short leases, small commit batches.
+pub fn test_config(database_url: &str, data_dir: &std::path::Path) -> Config {
+    let mut config = Config {
+        database_url: Some(database_url.to_owned()),
+        listen_addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir.to_path_buf(),
+        ..Config::default()
+    };
+    config.sync.poll_interval_ms = 100;
+    config.sync.heartbeat_interval_ms = 300;
+    config.sync.lease_ttl_secs = 3;
+    config.sync.commit_batch_files = 2;
+    config.finish();
+    config
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = fresh_database().await;
+    let mut config = test_config(&database_url, dir.path());
+    adjust(&mut config);
+    let mut app = start(config).await;
+    app._dir = Some(dir);
+    app
+}
+
+/// Starts an app on an existing config (e.g. a second replica on the same database).
+pub async fn start(config: Config) -> TestApp {
+    let data_dir = config.data_dir.clone();
+    let lake = config.local_roots[0].clone();
+    let database_url = config.database_url.clone().unwrap_or_default();
+    let application = Application::build(config).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        application
+            .run_until_stopped(async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+    });
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        data_dir,
+        lake,
+        database_url,
+        shutdown: Some(tx),
+        server: Some(server),
+        _dir: None,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        decode(response).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        decode(response).await
+    }
+
+    pub async fn put(&self, path: &str, body: Option<&Value>) -> (u16, Value) {
+        let mut request = self.client.put(self.url(path));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        decode(request.send().await.expect("request")).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        decode(
+            self.client
+                .delete(self.url(path))
+                .send()
+                .await
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("Content-Type", content_type)
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request");
+        decode(response).await
+    }
+
+    /// `SELECT` through the API, returning the rows.
+    pub async fn sql(&self, sql: &str) -> Vec<Value> {
+        let (status, body) = self.post("/query/sql", &json!({ "sql": sql })).await;
+        assert_eq!(status, 200, "query failed: {sql}: {body}");
+        body["resultTable"]["rows"]
+            .as_array()
+            .cloned()
+            .expect("rows")
+    }
+
+    pub async fn scalar(&self, sql: &str) -> Value {
+        self.sql(sql).await[0][0].clone()
+    }
+
+    /// Polls the table's status until `done` holds, failing after `timeout`.
+    pub async fn wait_for_status(
+        &self,
+        table: &str,
+        timeout: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let (code, body) = self
+                .get(&format!("/tables/{table}_OFFLINE/externalTable/status"))
+                .await;
+            assert_eq!(code, 200, "status: {body}");
+            if done(&body) {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting on {table}: {body:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits for a finished run newer than `after_run` (a run id, 0 for any).
+    pub async fn wait_for_run_after(&self, table: &str, after_run: i64) -> Value {
+        self.wait_for_status(table, Duration::from_secs(60), |s| {
+            let latest = &s["runs"][0];
+            latest["runId"].as_i64().unwrap_or(0) > after_run && latest["status"] != "RUNNING"
+        })
+        .await
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+async fn decode(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
+}
+
+/// Schema + table for a local folder, the way the seed flow does it: preview,
+/// then post the preview's schema and masked config.
+pub async fn onboard_local(
+    app: &TestApp,
+    table: &str,
+    folder: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> Value {
+    let mut params = serde_json::Map::new();
+    params.insert("catalogType".into(), json!("local"));
+    params.insert("catalog.local.path".into(), json!(folder.to_string_lossy()));
+    for (k, v) in extra {
+        params.insert((*k).into(), json!(v));
+    }
+    onboard(app, table, Value::Object(params)).await
+}
+
+pub async fn onboard(app: &TestApp, table: &str, params: Value) -> Value {
+    let (status, preview) = app
+        .post(
+            "/tables/preview",
+            &json!({
+                "tableConfig": {
+                    "tableName": format!("{table}_OFFLINE"),
+                    "tableType": "OFFLINE",
+                    "task": { "taskTypeConfigsMap": { "ExternalTableSyncTask": params } }
+                },
+                "config": { "inference": { "embeddedSchemaEnabled": true } }
+            }),
+        )
+        .await;
+    assert_eq!(status, 200, "preview: {preview}");
+    let mut schema = preview["schema"].clone();
+    schema["schemaName"] = json!(table);
+    let (status, body) = app.post("/schemas", &schema).await;
+    assert_eq!(status, 200, "schema: {body}");
+    let (status, body) = app
+        .post("/tables", &preview["tableConfigs"]["offline"])
+        .await;
+    assert_eq!(status, 200, "table: {body}");
+    preview
+}

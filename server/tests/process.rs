@@ -1,0 +1,271 @@
+//! The real binary as a user runs it: kill -9 mid-sync loses and duplicates nothing; the
+//! embedded Postgres and demo dataset work with no configuration at all.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::data::events_file;
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_lakeport");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Process {
+    child: Child,
+    address: String,
+    client: reqwest::Client,
+}
+
+async fn launch(envs: &[(&str, String)], port: u16) -> Process {
+    let mut command = Command::new(BIN);
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "warn");
+    command.env("LAKEPORT_LISTEN_ADDR", format!("127.0.0.1:{port}"));
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    let child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("binary starts");
+    let process = Process {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::new(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        if let Ok(response) = process
+            .client
+            .get(format!("{}/ready", process.address))
+            .send()
+            .await
+            && response.status().is_success()
+        {
+            return process;
+        }
+        assert!(Instant::now() < deadline, "lakeport did not become ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl Process {
+    async fn get(&self, path: &str) -> Value {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    async fn count(&self, table: &str, expression: &str) -> i64 {
+        let (code, body) = self
+            .post(
+                "/query/sql",
+                &json!({ "sql": format!("SELECT {expression} FROM {table}") }),
+            )
+            .await;
+        assert_eq!(code, 200, "{body}");
+        body["resultTable"]["rows"][0][0].as_i64().unwrap()
+    }
+
+    async fn onboard(&self, table: &str, folder: &Path) {
+        let (code, preview) = self
+            .post(
+                "/tables/preview",
+                &json!({
+                    "tableConfig": { "tableName": table, "task": { "taskTypeConfigsMap": { "ExternalTableSyncTask": {
+                        "catalogType": "local", "catalog.local.path": folder.to_string_lossy() } } } },
+                    "config": { "inference": { "embeddedSchemaEnabled": true } }
+                }),
+            )
+            .await;
+        assert_eq!(code, 200, "{preview}");
+        let (code, body) = self.post("/schemas", &preview["schema"]).await;
+        assert_eq!(code, 200, "{body}");
+        let (code, body) = self
+            .post("/tables", &preview["tableConfigs"]["offline"])
+            .await;
+        assert_eq!(code, 200, "{body}");
+    }
+
+    async fn status(&self, table: &str) -> Value {
+        self.get(&format!("/tables/{table}_OFFLINE/externalTable/status"))
+            .await
+    }
+}
+
+#[tokio::test]
+async fn kill_9_mid_sync_loses_and_duplicates_nothing() {
+    let database_url = common::fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("lake/events");
+    let (files, rows_per_file) = (48i64, 4000i64);
+    for i in 0..files {
+        events_file(
+            &folder.join(format!("part-{i:03}.parquet")),
+            i * rows_per_file..(i + 1) * rows_per_file,
+        );
+    }
+    let envs = [
+        ("LAKEPORT_DATABASE_URL", database_url),
+        (
+            "LAKEPORT_DATA_DIR",
+            dir.path().to_string_lossy().into_owned(),
+        ),
+        ("LAKEPORT_SYNC__COMMIT_BATCH_FILES", "1".into()),
+        ("LAKEPORT_SYNC__FILE_CONCURRENCY", "1".into()),
+        ("LAKEPORT_SYNC__LEASE_TTL_SECS", "2".into()),
+        ("LAKEPORT_SYNC__HEARTBEAT_INTERVAL_MS", "300".into()),
+        ("LAKEPORT_SYNC__POLL_INTERVAL_MS", "100".into()),
+    ];
+    let port = free_port();
+    let mut process = launch(&envs, port).await;
+    process.onboard("events", &folder).await;
+
+    // Kill it twice at different points of the run, each time while it is mid-run.
+    let mut kills = 0;
+    for threshold in [3, 12] {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let status = process.status("events").await;
+            let segments = status["totalSegments"].as_i64().unwrap_or(0);
+            if status["status"] == "RUNNING" && segments >= threshold && segments < files {
+                process.child.start_kill().unwrap();
+                process.child.wait().await.unwrap();
+                kills += 1;
+                break;
+            }
+            assert!(
+                status["status"] != "COMPLETED",
+                "the run finished before it could be killed: {status:#}"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "never saw the run in progress: {status:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+        process = launch(&envs, port).await;
+    }
+    assert_eq!(kills, 2);
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        let status = process.status("events").await;
+        if status["status"] == "COMPLETED" {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never completed after restart: {status:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let runs = status["runs"].as_array().unwrap();
+    assert!(
+        runs.iter().filter(|r| r["status"] == "FAILED").count() >= 2,
+        "killed runs are marked failed: {status:#}"
+    );
+    assert!(runs.iter().any(|r| {
+        r["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("lease expired"))
+    }));
+
+    let total = files * rows_per_file;
+    assert_eq!(process.count("events", "count(*)").await, total);
+    assert_eq!(process.count("events", "count(DISTINCT id)").await, total);
+    assert_eq!(status["totalSegments"], files);
+    let on_disk = std::fs::read_dir(dir.path().join("segments/events_OFFLINE"))
+        .unwrap()
+        .count() as i64;
+    assert_eq!(
+        on_disk, files,
+        "no orphan or temporary segment files are left"
+    );
+}
+
+#[tokio::test]
+async fn runs_on_embedded_postgres_with_the_demo_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    // As root the embedded cluster runs as `postgres`, which must pass through the temp dir.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let data_dir = dir.path().join("data");
+    let output = Command::new(BIN)
+        .args(["demo-data", "--scale-factor", "0.002", "--files", "2"])
+        .env("LAKEPORT_DATA_DIR", &data_dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let folder = data_dir.join("lake/tpch/lineitem");
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 2);
+
+    let envs = [("LAKEPORT_DATA_DIR", data_dir.to_string_lossy().into_owned())];
+    let mut process = launch(&envs, free_port()).await;
+    process.onboard("lineitem", &folder).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while process.status("lineitem").await["status"] != "COMPLETED" {
+        assert!(Instant::now() < deadline, "demo table never completed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let rows = process.count("lineitem", "count(*)").await;
+    assert!(
+        rows > 10_000,
+        "TPC-H lineitem at SF 0.002 has about 12k rows, got {rows}"
+    );
+
+    // A clean stop also stops the private Postgres.
+    let pid = process.child.id().unwrap();
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .await
+        .unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(30), process.child.wait())
+        .await
+        .expect("stops on SIGTERM")
+        .unwrap();
+    assert!(exit.success());
+    assert!(
+        !data_dir.join("postgres/postmaster.pid").exists(),
+        "embedded Postgres was stopped"
+    );
+}
