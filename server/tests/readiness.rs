@@ -36,7 +36,11 @@ impl Relay {
                 });
             }
         });
-        Self { port, cut, connections }
+        Self {
+            port,
+            cut,
+            connections,
+        }
     }
 
     async fn cut(&self) {
@@ -62,13 +66,26 @@ async fn ready_is_503_while_postgres_is_unreachable() {
     relay.cut().await;
     let (code, body) = app.get("/ready").await;
     assert_eq!(code, 503, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("metadata database"), "{body}");
-    assert_eq!(app.get("/health").await.0, 200, "liveness does not depend on the database");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("metadata database"),
+        "{body}"
+    );
+    assert_eq!(
+        app.get("/health").await.0,
+        200,
+        "liveness does not depend on the database"
+    );
 
     relay.restore();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while app.get("/ready").await.0 != 200 {
-        assert!(std::time::Instant::now() < deadline, "never became ready again");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never became ready again"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     app.stop().await;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::extract::ApiJson;
 use crate::catalogs;
 use crate::error::{ApiError, ApiResult};
-use crate::model::table_config::TaskParams;
+use crate::model::table_config::{TaskParams, param_text};
 use crate::preview::{self, PreviewRequest};
 use crate::service::connections;
 use crate::state::AppState;
@@ -36,13 +36,10 @@ fn string_params<'de, D: serde::Deserializer<'de>>(
     let raw: std::collections::BTreeMap<String, Value> =
         serde::Deserialize::deserialize(deserializer)?;
     raw.into_iter()
-        .map(|(k, v)| match v {
-            Value::String(s) => Ok((k, s)),
-            Value::Number(n) => Ok((k, n.to_string())),
-            Value::Bool(b) => Ok((k, b.to_string())),
-            other => Err(serde::de::Error::custom(format!(
-                "connection.params.{k} must be a string, not {other}"
-            ))),
+        .map(|(k, v)| {
+            param_text(&k, v)
+                .map(|text| (k, text))
+                .map_err(serde::de::Error::custom)
         })
         .collect()
 }

@@ -120,6 +120,27 @@ impl S3Catalog {
         }
     }
 
+    /// Reads an object, or a byte range of it, into memory.
+    async fn get(&self, key: &str, range: Option<Range<u64>>) -> CatalogResult<Bytes> {
+        let what = match &range {
+            Some(r) => format!("reading bytes {}..{} of '{key}'", r.start, r.end),
+            None => format!("reading '{key}'"),
+        };
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.full_key(key))
+            .set_range(range.map(|r| format!("bytes={}-{}", r.start, r.end - 1)))
+            .send()
+            .await
+            .map_err(|e| self.classify(e, &what))?;
+        let body = object.body.collect().await.map_err(|e| {
+            CatalogError::Transient(format!("S3 connection dropped while {what}: {e}"))
+        })?;
+        Ok(body.into_bytes())
+    }
+
     fn full_key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
     }
@@ -206,41 +227,13 @@ impl Catalog for S3Catalog {
     }
 
     async fn read_all(&self, file: &SourceFile) -> CatalogResult<Bytes> {
-        let what = format!("reading '{}'", file.key);
-        let object = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(self.full_key(&file.key))
-            .send()
-            .await
-            .map_err(|e| self.classify(e, &what))?;
-        let body = object.body.collect().await.map_err(|e| {
-            CatalogError::Transient(format!("S3 connection dropped while {what}: {e}"))
-        })?;
-        Ok(body.into_bytes())
+        self.get(&file.key, None).await
     }
 
     async fn read_range(&self, file: &SourceFile, range: Range<u64>) -> CatalogResult<Bytes> {
         if range.start >= range.end {
             return Ok(Bytes::new());
         }
-        let what = format!(
-            "reading bytes {}..{} of '{}'",
-            range.start, range.end, file.key
-        );
-        let object = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(self.full_key(&file.key))
-            .range(format!("bytes={}-{}", range.start, range.end - 1))
-            .send()
-            .await
-            .map_err(|e| self.classify(e, &what))?;
-        let body = object.body.collect().await.map_err(|e| {
-            CatalogError::Transient(format!("S3 connection dropped while {what}: {e}"))
-        })?;
-        Ok(body.into_bytes())
+        self.get(&file.key, Some(range)).await
     }
 }

@@ -96,6 +96,21 @@ pub struct FieldSpec {
     pub default_null_value: Option<serde_json::Value>,
 }
 
+impl FieldSpec {
+    /// A nullable single-value field with no format: what most columns are.
+    pub fn new(name: impl Into<String>, data_type: FieldDataType) -> Self {
+        Self {
+            name: name.into(),
+            data_type,
+            single_value_field: true,
+            not_null: false,
+            format: None,
+            granularity: None,
+            default_null_value: None,
+        }
+    }
+}
+
 fn default_true() -> bool {
     true
 }
@@ -309,15 +324,7 @@ mod tests {
 
     #[test]
     fn decimals_keep_their_scale_when_the_role_matches() {
-        let field = FieldSpec {
-            name: "price".into(),
-            data_type: FieldDataType::BigDecimal,
-            single_value_field: true,
-            not_null: false,
-            format: None,
-            granularity: None,
-            default_null_value: None,
-        };
+        let field = FieldSpec::new("price", FieldDataType::BigDecimal);
         assert_eq!(
             storage_type(&field, Some(&DataType::Decimal128(15, 2))),
             DataType::Decimal128(15, 2)
@@ -334,15 +341,7 @@ mod tests {
 
     #[test]
     fn duplicate_fields_are_rejected_by_name() {
-        let spec = |name: &str| FieldSpec {
-            name: name.into(),
-            data_type: FieldDataType::Long,
-            single_value_field: true,
-            not_null: false,
-            format: None,
-            granularity: None,
-            default_null_value: None,
-        };
+        let spec = |name: &str| FieldSpec::new(name, FieldDataType::Long);
         let schema = TableSchema {
             schema_name: "t".into(),
             enable_column_based_null_handling: true,

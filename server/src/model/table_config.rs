@@ -137,6 +137,20 @@ pub fn is_secret_param(key: &str) -> bool {
 
 pub const SECRET_MASK: &str = "*****";
 
+/// A parameter value as the text Pinot keeps: strings as they are, numbers and
+/// booleans as written, null as empty; objects and arrays are refused.
+pub fn param_text(key: &str, value: Value) -> Result<String, String> {
+    match value {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Null => Ok(String::new()),
+        other => Err(format!(
+            "parameter '{key}' must be a string, number or boolean, not {other}"
+        )),
+    }
+}
+
 fn task_map<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<BTreeMap<String, TaskParams>, D::Error> {
@@ -146,18 +160,9 @@ fn task_map<'de, D: Deserializer<'de>>(
             let params = params
                 .into_iter()
                 .map(|(k, v)| {
-                    let text = match v {
-                        Value::String(s) => s,
-                        Value::Number(n) => n.to_string(),
-                        Value::Bool(b) => b.to_string(),
-                        Value::Null => String::new(),
-                        other => {
-                            return Err(serde::de::Error::custom(format!(
-                                "task parameter '{k}' must be a string, number or boolean, not {other}"
-                            )));
-                        }
-                    };
-                    Ok((k, text))
+                    param_text(&k, v)
+                        .map(|text| (k, text))
+                        .map_err(serde::de::Error::custom)
                 })
                 .collect::<Result<TaskParams, D::Error>>()?;
             Ok((task, params))

@@ -177,13 +177,9 @@ pub fn derive_schema(input: &Inference<'_>) -> Result<TableSchema, String> {
             DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..)
         );
         let spec = FieldSpec {
-            name: field.name().clone(),
-            data_type,
             single_value_field: !is_list,
             not_null: !field.is_nullable(),
-            format: None,
-            granularity: None,
-            default_null_value: None,
+            ..FieldSpec::new(field.name().clone(), data_type)
         };
         push_by_role(&mut schema, spec, input.time_column);
     }
@@ -202,15 +198,9 @@ pub fn derive_schema(input: &Inference<'_>) -> Result<TableSchema, String> {
         } else {
             FieldDataType::String
         };
-        schema.dimension_field_specs.push(FieldSpec {
-            name: partition.name.clone(),
-            data_type,
-            single_value_field: true,
-            not_null: false,
-            format: None,
-            granularity: None,
-            default_null_value: None,
-        });
+        schema
+            .dimension_field_specs
+            .push(FieldSpec::new(partition.name.clone(), data_type));
     }
     if let Some(time_column) = input.time_column
         && !schema

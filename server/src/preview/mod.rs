@@ -351,7 +351,8 @@ fn sample_keys<'a>(
     files.iter().take(batches.len()).map(|f| f.key.as_str())
 }
 
-fn check_fields_exist(schema: &TableSchema, shape: &SourceShape) -> ApiResult<()> {
+/// Every field of a schema must come from a column of the files or a partition folder.
+pub fn check_fields_exist(schema: &TableSchema, shape: &SourceShape) -> ApiResult<()> {
     for (_, field) in schema.fields() {
         let in_files = shape.union.fields.iter().any(|f| f.name() == &field.name);
         let in_partitions = shape.partitions.iter().any(|p| p.name == field.name);

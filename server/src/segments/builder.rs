@@ -210,15 +210,7 @@ mod tests {
     use arrow::datatypes::{Field, Schema};
 
     fn spec(name: &str, data_type: FieldDataType) -> FieldSpec {
-        FieldSpec {
-            name: name.into(),
-            data_type,
-            single_value_field: true,
-            not_null: false,
-            format: None,
-            granularity: None,
-            default_null_value: None,
-        }
+        FieldSpec::new(name, data_type)
     }
 
     fn plan() -> SegmentPlan {

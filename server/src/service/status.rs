@@ -4,8 +4,7 @@ use serde_json::{Value, json};
 
 use crate::catalogs;
 use crate::error::{ApiError, ApiResult};
-use crate::model::table_config::TableConfig;
-use crate::service::{connections, tables};
+use crate::service::tables;
 use crate::state::AppState;
 use crate::store::{self, runs::SyncRun};
 
@@ -116,10 +115,7 @@ pub async fn source_file_count(
             ),
         ));
     }
-    let config: TableConfig =
-        serde_json::from_value(table.config.clone()).map_err(ApiError::internal)?;
-    let (_, params) = config.sync_task()?;
-    let spec = connections::resolve_stored(state, params, table.connection_id).await?;
+    let spec = tables::stored_source(state, &table).await?;
     let files = catalogs::open(&spec, &state.config)
         .await?
         .list_files()

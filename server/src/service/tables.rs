@@ -28,6 +28,17 @@ pub async fn load(state: &AppState, name: &str) -> ApiResult<store::tables::Tabl
         })
 }
 
+/// The source of an existing table, with the secrets of its saved connection.
+pub async fn stored_source(
+    state: &AppState,
+    table: &store::tables::TableRow,
+) -> ApiResult<SourceSpec> {
+    let config: TableConfig =
+        serde_json::from_value(table.config.clone()).map_err(ApiError::internal)?;
+    let (_, params) = config.sync_task()?;
+    connections::resolve_stored(state, params, table.connection_id).await
+}
+
 /// Everything about a table config that can be checked before touching the database.
 struct Checked {
     config: TableConfig,
@@ -113,19 +124,7 @@ pub async fn create(state: &AppState, body: Value) -> ApiResult<Value> {
         Default::default()
     } else {
         let shape = preview::discover_shape(&catalog, &files).await?;
-        for (_, field) in schema.fields() {
-            let known = shape.union.fields.iter().any(|f| f.name() == &field.name)
-                || shape.partitions.iter().any(|p| p.name == field.name);
-            if !known {
-                return Err(ApiError::invalid(
-                    "schema",
-                    format!(
-                        "field '{}' of schema '{}' is not a column of the source files",
-                        field.name, schema.schema_name
-                    ),
-                ));
-            }
-        }
+        preview::check_fields_exist(&schema, &shape)?;
         preview::source_types(&shape)
     };
     let connection_id = connections::remember(state, &source)

@@ -12,7 +12,7 @@ use crate::model::schema::{TableSchema, parse_source_types, segment_arrow_schema
 use crate::model::table_config::TableConfig;
 use crate::segments::builder::{BuiltSegment, SegmentPlan, conform, write_segment};
 use crate::segments::{DeepStore, segment_name};
-use crate::service::connections;
+use crate::service::tables;
 use crate::state::AppState;
 use crate::store::runs::RunProgress;
 use crate::store::segments::NewSegment;
@@ -82,8 +82,7 @@ async fn execute(
 ) -> anyhow::Result<Vec<(String, String)>> {
     let config: TableConfig = serde_json::from_value(table.config.clone())
         .context("stored table config is unreadable")?;
-    let (_, params) = config.sync_task().map_err(|e| anyhow!("{e}"))?;
-    let spec = connections::resolve_stored(state, params, table.connection_id)
+    let spec = tables::stored_source(state, table)
         .await
         .map_err(|e| anyhow!("{e}"))?;
     let catalog = catalogs::open(&spec, &state.config)
