@@ -145,10 +145,45 @@ async fn the_seed_quickstart_runs_unchanged() {
     let (_, stored) = app.get("/tables/nyc_taxi_trips").await;
     let task = &stored["OFFLINE"]["task"]["taskTypeConfigsMap"]["ExternalTableSyncTask"];
     assert_eq!(task["catalog.s3.secretKey"], "*****");
+    // Mask on read, merge on write: the masked config goes back unchanged and syncs still work.
+    let (code, body) = app
+        .put("/tables/nyc_taxi_trips_OFFLINE", Some(&stored["OFFLINE"]))
+        .await;
+    assert_eq!(code, 200, "{body}");
+    s3.put(
+        "lake",
+        "trips/2024/part-3.parquet",
+        events_bytes(1300..1310),
+    )
+    .await;
+    let before = app
+        .get("/tables/nyc_taxi_trips_OFFLINE/externalTable/status")
+        .await
+        .1["runs"][0]["runId"]
+        .as_i64()
+        .unwrap();
+    let (code, _) = app
+        .post(
+            "/tasks/schedule?taskType=ExternalTableSyncTask&tableName=nyc_taxi_trips_OFFLINE",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let status = app.wait_for_run_after("nyc_taxi_trips", before).await;
+    assert_eq!(
+        (status["status"].clone(), status["filesDiscovered"].clone()),
+        (json!("COMPLETED"), json!(1)),
+        "{status:#}"
+    );
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM nyc_taxi_trips").await,
+        json!(expected_rows + 10)
+    );
+
     let (_, files) = app
         .get("/tables/nyc_taxi_trips_OFFLINE/iceberg/files")
         .await;
-    assert_eq!(files["fileCount"], 3);
+    assert_eq!(files["fileCount"], 4);
     let (_, checkpoint) = app
         .get("/tables/nyc_taxi_trips_OFFLINE/iceberg/checkpoint")
         .await;
