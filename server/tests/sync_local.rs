@@ -161,7 +161,7 @@ async fn rows_are_sorted_by_time_and_partition_folders_become_columns() {
     let folder = app.lake.join("trips");
     events_file(&folder.join("year=2023/part-0.parquet"), 0..40);
     events_file(&folder.join("year=2024/part-0.parquet"), 40..100);
-    let preview = onboard_local(&app, "trips", &folder, &[]).await;
+    let preview = onboard_local(&app, "Trips", &folder, &[]).await;
     assert_eq!(preview["summary"]["batch"]["nMatchingFiles"], 2);
     assert_eq!(
         preview["tableConfigs"]["offline"]["segmentsConfig"]["timeColumnName"],
@@ -174,13 +174,17 @@ async fn rows_are_sorted_by_time_and_partition_folders_become_columns() {
         .find(|f| f["name"] == "year")
         .cloned();
     assert_eq!(year.unwrap()["dataType"], "LONG");
-    let status = app.wait_for_run_after("trips", 0).await;
+    let status = app.wait_for_run_after("Trips", 0).await;
     assert_eq!(status["status"], "COMPLETED", "{status:#}");
     let rows = app
         .sql("SELECT year, count(*) FROM trips GROUP BY year ORDER BY year")
         .await;
     assert_eq!(rows, vec![json!([2023, 40]), json!([2024, 60])]);
-    let (_, segments) = app.get("/segments/trips_OFFLINE").await;
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM \"Trips\"").await,
+        json!(100)
+    );
+    let (_, segments) = app.get("/segments/Trips_OFFLINE").await;
     for segment in segments["segments"].as_array().unwrap() {
         assert!(segment["minTimeMs"].as_i64().unwrap() <= segment["maxTimeMs"].as_i64().unwrap());
     }

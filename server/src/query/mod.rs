@@ -83,14 +83,14 @@ impl QueryEngine {
                 continue;
             }
             let name = reference.table();
-            let Some(table) = store::tables::get(pool, &format!("{name}_OFFLINE")).await? else {
+            let Some(table) = store::tables::for_sql_name(pool, name).await? else {
                 continue;
             };
             let (provider, segments, rows) = self.provider_for(pool, &table).await?;
             segments_queried += segments;
             total_docs += rows;
             session
-                .register_table(name, provider)
+                .register_table(reference.clone(), provider)
                 .map_err(|e| ApiError::Query(format!("registering table '{name}': {e}")))?;
         }
         let plan = session

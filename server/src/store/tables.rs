@@ -85,6 +85,25 @@ pub async fn get(exec: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Option<T
         .await
 }
 
+/// The table a SQL query names. SQL folds unquoted names to lower case, so a
+/// case-insensitive match is accepted when there is no exact one.
+pub async fn for_sql_name(
+    exec: impl PgExecutor<'_>,
+    raw_name: &str,
+) -> sqlx::Result<Option<TableRow>> {
+    sqlx::query_as!(
+        TableRow,
+        r#"
+        SELECT name, raw_name, schema_name, connection_id, config, segment_types, catalog_type, source_uri, schedule, enabled, created_at, updated_at
+        FROM tables WHERE lower(raw_name) = lower($1)
+        ORDER BY (raw_name = $1) DESC, raw_name LIMIT 1
+        "#,
+        raw_name
+    )
+    .fetch_optional(exec)
+    .await
+}
+
 pub async fn list(exec: impl PgExecutor<'_>) -> sqlx::Result<Vec<TableRow>> {
     sqlx::query_as!(TableRow, "SELECT name, raw_name, schema_name, connection_id, config, segment_types, catalog_type, source_uri, schedule, enabled, created_at, updated_at FROM tables ORDER BY raw_name")
         .fetch_all(exec)
