@@ -18,7 +18,11 @@ step "build (server + hydrated front end)"
 cargo leptos build
 
 step "unit and integration tests"
-cargo nextest run -p lakeport --no-fail-fast --test-threads 4 2>&1
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run -p lakeport --no-fail-fast --test-threads 4
+else
+  cargo test -p lakeport --no-fail-fast -- --test-threads 4
+fi
 
 if [ -f end2end/package.json ]; then
   step "browser tests"

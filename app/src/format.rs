@@ -36,6 +36,12 @@ pub fn utc_datetime(ms: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} UTC")
 }
 
+/// `2025-01-15 08:30`, for table cells whose header already says UTC.
+pub fn utc_minutes(ms: i64) -> String {
+    let (y, mo, d, h, mi, _) = utc_parts(ms);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}")
+}
+
 /// `2025-01-15T08:30:00Z`, for the `datetime` attribute of `<time>`.
 pub fn utc_iso(ms: i64) -> String {
     let (y, mo, d, h, mi, s) = utc_parts(ms);
@@ -82,6 +88,7 @@ mod tests {
         assert_eq!(utc_datetime(951_782_400_000), "2000-02-29 00:00:00 UTC");
         assert_eq!(utc_datetime(1_700_000_000_123), "2023-11-14 22:13:20 UTC");
         assert_eq!(utc_iso(1_700_000_000_123), "2023-11-14T22:13:20Z");
+        assert_eq!(utc_minutes(1_700_000_000_123), "2023-11-14 22:13");
         assert_eq!(utc_datetime(4_102_444_799_000), "2099-12-31 23:59:59 UTC");
     }
 

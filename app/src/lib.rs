@@ -18,6 +18,7 @@ pub use model::TableSummary;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{Route, Router, Routes},
     path,
 };
@@ -52,10 +53,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
 
+    // Effects never run while rendering on the server, so this marks the
+    // moment the WASM has taken over the page; browser tests wait for it.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+
     view! {
         <Stylesheet id="leptos" href="/pkg/lakeport.css" />
         <Title formatter=|title: String| format!("{title} · Lakeport") />
-        <div class="flex min-h-screen flex-col">
+        <div
+            class="flex min-h-screen flex-col"
+            data-hydrated=move || hydrated.get().then_some("true")
+        >
             <Router>
                 <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
                     <nav
@@ -72,7 +81,10 @@ pub fn App() -> impl IntoView {
                     </nav>
                 </header>
                 <Routes fallback=|| view! { <NotFound /> }>
-                    <Route path=path!("/") view=TablesPage />
+                    // Async: the server waits for the list and sends complete
+                    // HTML, so the page reads right without JavaScript and its
+                    // <title> is in the head, at the cost of no early flush.
+                    <Route path=path!("/") view=TablesPage ssr=SsrMode::Async />
                 </Routes>
             </Router>
         </div>

@@ -9,12 +9,16 @@ use crate::{api::list_tables, format, model::TableSummary};
 /// text stays one hover away in `title`.
 const ERROR_PREVIEW_CHARS: usize = 80;
 
-const CREATE_EXAMPLE: &str = r#"curl -X POST http://localhost:3000/tables \
-  -H 'content-type: application/json' \
-  -d '{"name": "trips", "source": "s3://my-bucket/trips/"}'"#;
+/// The create flow the REST API expects: a table needs its schema first, and
+/// `/tables/preview` drafts both from the source files.
+const CREATE_EXAMPLE: &str = r#"# LAKEPORT is this server's address, e.g. http://127.0.0.1:9000
+curl -s -X POST "$LAKEPORT/tables/preview" -H 'Content-Type: application/json' \
+  -d @preview-request.json > preview.json
+jq .schema preview.json | curl -X POST "$LAKEPORT/schemas" \
+  -H 'Content-Type: application/json' -d @-
+jq .tableConfigs.offline preview.json | curl -X POST "$LAKEPORT/tables" \
+  -H 'Content-Type: application/json' -d @-"#;
 
-/// Muted placeholder for an empty cell; spelled out for screen readers,
-/// which would otherwise announce a bare dash.
 const NONE_CELL: &str = "text-slate-400 dark:text-slate-500";
 
 #[component]
@@ -22,17 +26,9 @@ pub fn TablesPage() -> impl IntoView {
     let tables = Resource::new(|| (), |_| list_tables());
     let (pending, set_pending) = signal(false);
 
-    // Effects never run while rendering on the server, so this marks the
-    // moment the WASM has taken over the page; browser tests wait for it.
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move |_| set_hydrated.set(true));
-
     view! {
         <Title text="Tables" />
-        <main
-            class="mx-auto w-full min-w-0 max-w-7xl flex-1 px-4 py-6 sm:px-6 lg:px-8"
-            data-hydrated=move || hydrated.get().then_some("true")
-        >
+        <main class="mx-auto w-full min-w-0 max-w-7xl flex-1 px-4 py-6 sm:px-6 lg:px-8">
             <div class="flex flex-wrap items-center justify-between gap-3">
                 <h1 class="text-2xl font-semibold tracking-tight">"Tables"</h1>
                 // A real GET form, so the button reloads the page even before
@@ -82,8 +78,8 @@ pub fn TablesPage() -> impl IntoView {
 #[component]
 fn TablesTable(tables: Vec<TableSummary>) -> impl IntoView {
     let count = tables.len();
-    let th = "px-3 py-2 text-left text-xs font-semibold tracking-wide text-slate-600 uppercase dark:text-slate-400";
-    let th_num = "px-3 py-2 text-right text-xs font-semibold tracking-wide text-slate-600 uppercase dark:text-slate-400";
+    let th = "px-3 py-2 text-left text-xs whitespace-nowrap font-semibold tracking-wide text-slate-600 uppercase dark:text-slate-400";
+    let th_num = "px-3 py-2 text-right text-xs whitespace-nowrap font-semibold tracking-wide text-slate-600 uppercase dark:text-slate-400";
 
     view! {
         <p class="mt-4 text-sm text-slate-500 dark:text-slate-400">
@@ -101,8 +97,8 @@ fn TablesTable(tables: Vec<TableSummary>) -> impl IntoView {
                         <th scope="col" class=th>"Status"</th>
                         <th scope="col" class=th_num>"Rows"</th>
                         <th scope="col" class=th_num>"Segments"</th>
-                        <th scope="col" class=th>"Last success"</th>
-                        <th scope="col" class=th>"Next run"</th>
+                        <th scope="col" class=th>"Last success (UTC)"</th>
+                        <th scope="col" class=th>"Next run (UTC)"</th>
                         <th scope="col" class=th>"Last error"</th>
                     </tr>
                 </thead>
@@ -128,7 +124,7 @@ fn TableRow(table: TableSummary) -> impl IntoView {
             let preview = format::truncate_chars(&error, ERROR_PREVIEW_CHARS).into_owned();
             view! {
                 <span
-                    class="block max-w-xs truncate text-red-700 dark:text-red-400"
+                    class="line-clamp-2 max-w-sm min-w-44 text-red-700 dark:text-red-400"
                     title=error
                 >
                     {preview}
@@ -154,7 +150,7 @@ fn TableRow(table: TableSummary) -> impl IntoView {
             </th>
             <td class=td>
                 <span
-                    class="block max-w-xs truncate font-mono text-xs text-slate-700 dark:text-slate-300"
+                    class="block max-w-56 truncate font-mono text-xs text-slate-700 dark:text-slate-300"
                     title=source_title
                 >
                     {table.source}
@@ -222,8 +218,8 @@ fn StatusBadge(status: String) -> impl IntoView {
 fn time_cell(ms: Option<i64>, missing: &'static str) -> AnyView {
     match ms {
         Some(ms) => view! {
-            <time datetime=format::utc_iso(ms) class="tabular-nums">
-                {format::utc_datetime(ms)}
+            <time datetime=format::utc_iso(ms) title=format::utc_datetime(ms) class="tabular-nums">
+                {format::utc_minutes(ms)}
             </time>
         }
         .into_any(),
@@ -231,6 +227,8 @@ fn time_cell(ms: Option<i64>, missing: &'static str) -> AnyView {
     }
 }
 
+/// A dash for an empty cell, with its meaning spelled out for screen readers,
+/// which would otherwise announce a bare dash.
 fn none_cell(meaning: &'static str) -> AnyView {
     view! {
         <span class=NONE_CELL aria-label=meaning title=meaning>
@@ -249,9 +247,18 @@ fn EmptyState() -> impl IntoView {
         >
             <p class="font-medium">
                 "No tables yet — create one with "
-                <code class="rounded bg-slate-100 px-1 py-0.5 font-mono text-sm dark:bg-slate-800">
+                <code class="rounded bg-slate-100 px-1 py-0.5 font-mono text-sm whitespace-nowrap dark:bg-slate-800">
                     "POST /tables"
-                </code> ", for example:"
+                </code> "."
+            </p>
+            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
+                "Create its schema first with "
+                <code class="rounded bg-slate-100 px-1 py-0.5 font-mono whitespace-nowrap dark:bg-slate-800">
+                    "POST /schemas"
+                </code> "; "
+                <code class="rounded bg-slate-100 px-1 py-0.5 font-mono whitespace-nowrap dark:bg-slate-800">
+                    "POST /tables/preview"
+                </code> " drafts both from your files, for example:"
             </p>
             <pre class="mx-auto mt-4 max-w-full overflow-x-auto rounded-md bg-slate-900 p-4 text-left font-mono text-xs text-slate-100 sm:max-w-2xl dark:bg-black/40">
                 <code>{CREATE_EXAMPLE}</code>
