@@ -1,5 +1,6 @@
 //! Talking to sources: one trait, one implementation per catalog kind (`local`, `s3`).
 
+mod iceberg_rest;
 mod local;
 pub mod params;
 pub mod partitions;
@@ -31,6 +32,8 @@ pub struct BrowseItem {
 pub enum BrowseKind {
     Dir,
     File,
+    /// An Iceberg table inside a namespace.
+    Table,
 }
 
 /// A data file of the source. `key` is relative to the connection's root, so
@@ -123,6 +126,9 @@ pub async fn open(spec: &SourceSpec, config: &Config) -> CatalogResult<Arc<dyn C
             s3,
             config.s3_endpoint.as_deref(),
         )?)),
+        SourceSpec::IcebergRest(rest) => Ok(Arc::new(
+            iceberg_rest::IcebergRestCatalog::open(rest).await?,
+        )),
     }
 }
 

@@ -9,6 +9,7 @@ use crate::model::table_config::{SECRET_MASK, TaskParams};
 pub enum SourceSpec {
     Local(LocalSpec),
     S3(S3Spec),
+    IcebergRest(IcebergRestSpec),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,11 +30,44 @@ pub struct S3Spec {
     pub endpoint: Option<String>,
 }
 
+/// How catalog requests prove who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestAuth {
+    None,
+    Bearer(String),
+    /// OAuth2 client credentials: `credential` is "client_id:client_secret".
+    OAuth2 {
+        client_id: String,
+        client_secret: String,
+        token_uri: Option<String>,
+        scope: Option<String>,
+    },
+    /// AWS SigV4 on every request, as Glue (`glue`) and S3 Tables (`s3tables`) require.
+    SigV4 {
+        signing_name: String,
+        region: String,
+        access_key: String,
+        secret_key: String,
+    },
+}
+
+/// An Iceberg REST catalog and the storage its data files live in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IcebergRestSpec {
+    pub uri: String,
+    pub warehouse: Option<String>,
+    pub prefix: Option<String>,
+    pub auth: RestAuth,
+    /// Storage credentials for data files; vended credentials take precedence when the catalog sends them.
+    pub storage: Option<S3Spec>,
+}
+
 impl SourceSpec {
     pub fn catalog_type(&self) -> &'static str {
         match self {
             Self::Local(_) => "local",
             Self::S3(_) => "s3",
+            Self::IcebergRest(_) => "iceberg-rest",
         }
     }
 
@@ -50,6 +84,29 @@ impl SourceSpec {
                 s3.region,
                 s3.access_key
             ),
+            Self::IcebergRest(rest) => {
+                let who = match &rest.auth {
+                    RestAuth::None => String::new(),
+                    RestAuth::Bearer(_) => "bearer".into(),
+                    RestAuth::OAuth2 { client_id, .. } => format!("oauth2:{client_id}"),
+                    RestAuth::SigV4 {
+                        signing_name,
+                        access_key,
+                        region,
+                        ..
+                    } => format!("sigv4:{signing_name}:{region}:{access_key}"),
+                };
+                format!(
+                    "iceberg-rest|{}|{}|{}|{who}|{}",
+                    rest.uri,
+                    rest.warehouse.as_deref().unwrap_or(""),
+                    rest.prefix.as_deref().unwrap_or(""),
+                    rest.storage
+                        .as_ref()
+                        .map(|s| s.access_key.as_str())
+                        .unwrap_or("")
+                )
+            }
         }
     }
 
@@ -58,11 +115,15 @@ impl SourceSpec {
         match self {
             Self::Local(local) => format!("file://{}", local.path.display()),
             Self::S3(s3) => format!("s3://{}/{}", s3.bucket, s3.prefix),
+            Self::IcebergRest(rest) => match &rest.warehouse {
+                Some(warehouse) => format!("{} ({warehouse})", rest.uri),
+                None => rest.uri.clone(),
+            },
         }
     }
 }
 
-const SUPPORTED: &str = "'s3' (Parquet under an S3 prefix) or 'local' (a folder of Parquet files)";
+const SUPPORTED: &str = "'s3' (Parquet under an S3 prefix), 'iceberg-rest' (an Iceberg REST catalog) or 'local' (a folder of Parquet files)";
 
 /// Parses the catalog parameters; `at` names where they came from, for error messages.
 pub fn parse_source(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiError> {
@@ -90,12 +151,7 @@ pub fn parse_source(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiErro
             }))
         }
         "s3" => parse_s3(params, at),
-        "iceberg-rest" | "glue" | "s3tables" => Err(ApiError::invalid(
-            field("catalogType"),
-            format!(
-                "'{catalog_type}' (Iceberg REST) is not available in this build yet; supported: {SUPPORTED}"
-            ),
-        )),
+        "iceberg-rest" => parse_iceberg_rest(params, at),
         other => Err(ApiError::invalid(
             field("catalogType"),
             format!("unknown catalog type '{other}'; supported: {SUPPORTED}"),
@@ -161,6 +217,102 @@ fn parse_s3(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiError> {
             .filter(|t| !t.is_empty())
             .cloned(),
         endpoint,
+    }))
+}
+
+const REST: &str = "catalog.iceberg-rest";
+
+fn parse_iceberg_rest(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiError> {
+    let get = |key: &str| {
+        params
+            .get(&format!("{REST}.{key}"))
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let field = |key: &str| format!("{at}.{REST}.{key}");
+    let uri = get("restUri").ok_or_else(|| ApiError::invalid(field("restUri"), "is required"))?;
+    if !(uri.starts_with("http://") || uri.starts_with("https://")) {
+        return Err(ApiError::invalid(
+            field("restUri"),
+            format!("'{uri}' must start with http:// or https://"),
+        ));
+    }
+    let uri = uri.trim_end_matches('/').to_owned();
+    let auth = match (get("rest.signing-name"), get("token"), get("credential")) {
+        (Some(signing_name), _, _) => {
+            if !matches!(signing_name.as_str(), "glue" | "s3tables" | "execute-api") {
+                return Err(ApiError::invalid(
+                    field("rest.signing-name"),
+                    format!(
+                        "'{signing_name}' is not a signing name Lakeport knows; use glue or s3tables"
+                    ),
+                ));
+            }
+            let region = get("rest.signing-region")
+                .or_else(|| get("s3.region"))
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        field("rest.signing-region"),
+                        "is required to sign requests with SigV4",
+                    )
+                })?;
+            let access_key = get("rest.access-key-id").ok_or_else(|| {
+                ApiError::invalid(
+                    field("rest.access-key-id"),
+                    "is required to sign requests with SigV4",
+                )
+            })?;
+            let secret_key = get("rest.secret-access-key").ok_or_else(|| {
+                ApiError::invalid(
+                    field("rest.secret-access-key"),
+                    "is required to sign requests with SigV4",
+                )
+            })?;
+            RestAuth::SigV4 {
+                signing_name,
+                region,
+                access_key,
+                secret_key,
+            }
+        }
+        (None, Some(token), _) => RestAuth::Bearer(token),
+        (None, None, Some(credential)) => {
+            let (client_id, client_secret) = credential.split_once(':').ok_or_else(|| {
+                ApiError::invalid(field("credential"), "must be \"client_id:client_secret\"")
+            })?;
+            RestAuth::OAuth2 {
+                client_id: client_id.to_owned(),
+                client_secret: client_secret.to_owned(),
+                token_uri: get("oauth2-server-uri"),
+                scope: get("scope"),
+            }
+        }
+        (None, None, None) => RestAuth::None,
+    };
+    let storage = match (get("s3.access-key-id"), get("s3.secret-access-key")) {
+        (Some(access_key), Some(secret_key)) => Some(S3Spec {
+            bucket: String::new(),
+            prefix: String::new(),
+            region: get("s3.region").unwrap_or_else(|| "us-east-1".into()),
+            access_key,
+            secret_key,
+            session_token: get("s3.session-token"),
+            endpoint: get("s3.endpoint"),
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::invalid(
+                field("s3.secret-access-key"),
+                "storage credentials need both s3.access-key-id and s3.secret-access-key",
+            ));
+        }
+    };
+    Ok(SourceSpec::IcebergRest(IcebergRestSpec {
+        uri,
+        warehouse: get("warehouse"),
+        prefix: get("prefix"),
+        auth,
+        storage,
     }))
 }
 
@@ -253,6 +405,44 @@ mod tests {
             text.contains("connection.params.catalogType") && text.contains("'s3'"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn iceberg_rest_auth_is_chosen_by_the_keys_given() {
+        let sigv4 = parse_source(
+            &params(&[
+                ("catalogType", "iceberg-rest"),
+                (
+                    "catalog.iceberg-rest.restUri",
+                    "https://glue.us-east-1.amazonaws.com/iceberg/",
+                ),
+                ("catalog.iceberg-rest.warehouse", "123456789012"),
+                ("catalog.iceberg-rest.rest.signing-name", "glue"),
+                ("catalog.iceberg-rest.rest.signing-region", "us-east-1"),
+                ("catalog.iceberg-rest.rest.access-key-id", "AKIA"),
+                ("catalog.iceberg-rest.rest.secret-access-key", "s"),
+            ]),
+            "p",
+        )
+        .unwrap();
+        let SourceSpec::IcebergRest(rest) = sigv4 else {
+            panic!("iceberg expected")
+        };
+        assert_eq!(rest.uri, "https://glue.us-east-1.amazonaws.com/iceberg");
+        assert!(
+            matches!(rest.auth, RestAuth::SigV4 { ref signing_name, .. } if signing_name == "glue")
+        );
+
+        let err = parse_source(
+            &params(&[
+                ("catalogType", "iceberg-rest"),
+                ("catalog.iceberg-rest.restUri", "http://localhost:8181"),
+                ("catalog.iceberg-rest.credential", "no-colon"),
+            ]),
+            "p",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("client_id:client_secret"), "{err}");
     }
 
     #[test]

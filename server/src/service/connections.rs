@@ -128,6 +128,11 @@ fn describe(spec: &SourceSpec) -> String {
             s3.bucket, s3.prefix, s3.region, s3.access_key
         ),
         SourceSpec::Local(local) => format!("path '{}'", local.path.display()),
+        SourceSpec::IcebergRest(rest) => format!(
+            "catalog '{}', warehouse '{}'",
+            rest.uri,
+            rest.warehouse.as_deref().unwrap_or("")
+        ),
     }
 }
 

@@ -236,6 +236,9 @@ fn same_source(a: &SourceSpec, b: &SourceSpec) -> bool {
             a.bucket == b.bucket && a.prefix == b.prefix && a.endpoint == b.endpoint
         }
         (SourceSpec::Local(a), SourceSpec::Local(b)) => a.path == b.path,
+        (SourceSpec::IcebergRest(a), SourceSpec::IcebergRest(b)) => {
+            a.uri == b.uri && a.warehouse == b.warehouse
+        }
         _ => false,
     }
 }
