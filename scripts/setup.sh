@@ -24,9 +24,15 @@ if [ ${#missing_packages[@]} -gt 0 ]; then
 fi
 
 # The S3-compatible test server.
-if ! python3 -c 'import moto.server, flask' 2>/dev/null; then
-  log "installing moto (S3 test server)"
+if ! python3 -c 'import moto.server, flask, pyiceberg, botocore' 2>/dev/null; then
+  log "installing moto and pyiceberg (S3 and Iceberg test fixtures)"
   python3 -m pip install -q -r server/tests/fixtures/requirements.txt
+fi
+
+# A real Iceberg REST catalog for the iceberg-rest tests (a long build, once per machine).
+if ! rustberg --version 2>/dev/null | grep -q '0.3.0'; then
+  log "installing rustberg (Iceberg REST catalog for tests)"
+  cargo install rustberg --version 0.3.0 --locked
 fi
 
 # wasm32 target, cargo-leptos and wasm-bindgen for the front end.

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod data;
+pub mod iceberg;
 pub mod s3;
 
 use std::path::PathBuf;
@@ -12,6 +13,40 @@ use lakeport::startup::Application;
 use serde_json::{Value, json};
 use sqlx::Connection;
 use tempfile::TempDir;
+
+/// Starts a Python fixture server and waits for the one JSON line it prints when
+/// ready. The child keeps its stdin pipe: closing it (or dropping the child) stops it.
+pub async fn start_fixture<T: serde::de::DeserializeOwned>(
+    script: &str,
+    args: &[&str],
+    hint: &str,
+) -> (tokio::process::Child, T) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let path = format!("{}/tests/fixtures/{script}", env!("CARGO_MANIFEST_DIR"));
+    let mut child = tokio::process::Command::new("python3")
+        .arg(path)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python3 runs the fixture");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    let read = tokio::time::timeout(
+        Duration::from_secs(90),
+        BufReader::new(stdout).read_line(&mut line),
+    )
+    .await;
+    assert!(
+        matches!(read, Ok(Ok(n)) if n > 0),
+        "{script} did not start ({hint})"
+    );
+    let ready = serde_json::from_str(line.trim())
+        .unwrap_or_else(|e| panic!("{script} printed {line:?}: {e}"));
+    (child, ready)
+}
 
 pub fn admin_database_url() -> String {
     std::env::var("LAKEPORT_TEST_DATABASE_URL")

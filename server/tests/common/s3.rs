@@ -1,12 +1,9 @@
 //! A real S3-compatible server (moto, with SigV4 checking on) for the length of a test.
 
-use std::process::Stdio;
-
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_s3::primitives::ByteStream;
 use serde::Deserialize;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct S3Credentials {
@@ -24,32 +21,12 @@ pub struct S3Server {
 
 impl S3Server {
     pub async fn start(buckets: &[&str]) -> Self {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/s3_server.py");
-        let mut command = Command::new("python3");
-        command.arg(script).arg("--port").arg("0");
+        let mut args = vec!["--port", "0"];
         for bucket in buckets {
-            command.arg("--bucket").arg(bucket);
+            args.extend(["--bucket", bucket]);
         }
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("python3 runs the S3 fixture");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        let read = tokio::time::timeout(
-            std::time::Duration::from_secs(60),
-            BufReader::new(stdout).read_line(&mut line),
-        )
-        .await;
-        assert!(
-            matches!(read, Ok(Ok(n)) if n > 0),
-            "S3 fixture did not start (is moto[server] installed?)"
-        );
-        let creds: S3Credentials =
-            serde_json::from_str(line.trim()).expect("S3 fixture prints its credentials");
+        let (child, creds): (_, S3Credentials) =
+            super::start_fixture("s3_server.py", &args, "is moto[server] installed?").await;
         let client = client(&creds, &creds.secret_key);
         Self {
             creds,
