@@ -100,6 +100,19 @@ async fn each_source_file_is_loaded_exactly_once_through_changes_and_failures() 
         "old rows of the re-written file are gone"
     );
 
+    let (code, metrics) = app.get("/metrics").await;
+    assert_eq!(code, 200);
+    let metrics = metrics.as_str().unwrap().to_owned();
+    for line in [
+        "lakeport_table_rows{table=\"events_OFFLINE\"} 370",
+        "lakeport_table_files_failed{table=\"events_OFFLINE\"} 1",
+        "lakeport_sync_runs{table=\"events_OFFLINE\",status=\"FAILED\"} 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "missing {line} in:\n{metrics}"
+        );
+    }
     let (_, ledger) = app.get("/tables/events_OFFLINE/externalTable/files").await;
     assert_eq!(ledger["files"].as_array().unwrap().len(), 5);
     let bad = ledger_state(&ledger, "part-004.parquet");

@@ -2,6 +2,7 @@
 
 mod catalog;
 mod extract;
+mod metrics;
 mod observe;
 mod query;
 mod tables;
@@ -15,6 +16,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/health", get(query::health))
         .route("/ready", get(query::ready))
+        .route("/metrics", get(metrics::metrics))
         .route("/connections/browse", post(catalog::browse))
         .route("/tables/preview", post(catalog::preview))
         .route(

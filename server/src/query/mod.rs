@@ -31,8 +31,22 @@ use crate::store;
 /// so repeated queries do not re-read every segment footer.
 type ProviderCache = HashMap<String, (String, Arc<dyn TableProvider>)>;
 
+/// Queries answered and refused by this process, for `/metrics`.
+#[derive(Debug, Default)]
+struct Counters {
+    ok: std::sync::atomic::AtomicU64,
+    failed: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct QueryCounts {
+    pub ok: u64,
+    pub failed: u64,
+}
+
 #[derive(Clone)]
 pub struct QueryEngine {
+    counters: Arc<Counters>,
     runtime: Arc<RuntimeEnv>,
     timeout: Duration,
     max_rows: usize,
@@ -52,6 +66,15 @@ impl QueryEngine {
             max_rows: config.max_result_rows.max(1),
             deep_store,
             providers: Arc::default(),
+            counters: Arc::default(),
+        }
+    }
+
+    pub fn counters(&self) -> QueryCounts {
+        use std::sync::atomic::Ordering::Relaxed;
+        QueryCounts {
+            ok: self.counters.ok.load(Relaxed),
+            failed: self.counters.failed.load(Relaxed),
         }
     }
 
@@ -61,6 +84,18 @@ impl QueryEngine {
 
     /// Answers one read-only statement in the broker's `resultTable` shape.
     pub async fn execute(&self, pool: &PgPool, sql: &str) -> ApiResult<Value> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let result = self.run(pool, sql).await;
+        let counter = if result.is_ok() {
+            &self.counters.ok
+        } else {
+            &self.counters.failed
+        };
+        counter.fetch_add(1, Relaxed);
+        result
+    }
+
+    async fn run(&self, pool: &PgPool, sql: &str) -> ApiResult<Value> {
         let started = Instant::now();
         let statement = guard::read_only_statement(sql)?;
         let session = SessionContext::new_with_config_rt(
