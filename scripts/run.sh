@@ -3,7 +3,7 @@
 # disk, and a demo dataset (TPC-H lineitem) ready to connect as a local folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-LAKEPORT_SETUP_BROWSER=0 bash scripts/setup.sh
+bash scripts/setup.sh run
 source scripts/env.sh
 cargo leptos build --release
 bin="$CARGO_TARGET_DIR/release/lakeport"

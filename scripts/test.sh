@@ -3,7 +3,7 @@
 # and headless Chromium for the UI. Installs or starts whatever is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh test
 bash scripts/ensure-postgres.sh
 source scripts/env.sh
 
