@@ -1,26 +1,15 @@
-//! A real Iceberg REST catalog (rustberg) behind an auth-checking proxy, and pyiceberg to write tables into it.
+//! A real Iceberg REST catalog (rustberg, warehouse on moto S3) behind an auth-checking
+//! proxy, and pyiceberg to write tables into it.
 
-use serde::Deserialize;
+use serde_json::Value;
 use tokio::process::{Child, Command};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
-#[derive(Debug, Clone, Deserialize)]
-pub struct IcebergCatalog {
-    pub uri: String,
-    pub warehouse: String,
-    pub region: String,
-    pub access_key: String,
-    pub secret_key: String,
-    pub token: String,
-    pub client_id: String,
-    pub client_secret: String,
-    pub rustberg_uri: String,
-    pub api_key: String,
-}
-
 pub struct IcebergServer {
-    pub catalog: IcebergCatalog,
+    /// The fixture's ready line: `uri`, `warehouse`, `region`, `access_key`, `secret_key`,
+    /// `token`, `client_id`, `client_secret`, the S3 settings and rustberg's own address.
+    pub info: Value,
     _child: Child,
 }
 
@@ -28,24 +17,24 @@ impl IcebergServer {
     /// `auth` is `sigv4`, `bearer` or `oauth2`; `signing_name` applies to sigv4.
     pub async fn start(auth: &str, signing_name: &str) -> Self {
         let args = ["--auth", auth, "--signing-name", signing_name];
-        let (child, catalog) =
+        let (child, info) =
             super::start_fixture("iceberg_rest_server.py", &args, "is rustberg installed?").await;
         Self {
-            catalog,
+            info,
             _child: child,
         }
     }
 
-    /// Runs one `iceberg_tables.py` step against the catalog directly and returns its JSON line.
-    pub async fn table_step(&self, args: &[&str]) -> serde_json::Value {
+    /// A string setting of the fixture (empty when it has none).
+    pub fn get(&self, key: &str) -> String {
+        self.info[key].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Runs `iceberg_tables.py` steps (joined by `+`) against the catalog and returns its last JSON line.
+    pub async fn table_step(&self, args: &[&str]) -> Value {
         let output = Command::new("python3")
             .arg(format!("{FIXTURES}/iceberg_tables.py"))
-            .args([
-                "--uri",
-                &self.catalog.rustberg_uri,
-                "--api-key",
-                &self.catalog.api_key,
-            ])
+            .args(["--info", &self.info.to_string()])
             .args(args)
             .output()
             .await

@@ -112,8 +112,10 @@ impl RestClient {
 
     fn base(&self) -> String {
         match &self.prefix {
-            Some(prefix) if !prefix.is_empty() => {
-                format!("{}/v1/{}", self.uri, encode_path(prefix))
+            // Used as given: catalogs hand out prefixes already encoded for a path
+            // (S3 Tables sends its table bucket ARN percent-encoded).
+            Some(prefix) if !prefix.trim_matches('/').is_empty() => {
+                format!("{}/v1/{}", self.uri, prefix.trim_matches('/'))
             }
             _ => format!("{}/v1", self.uri),
         }
@@ -306,11 +308,6 @@ fn encode(value: &str) -> String {
         .collect()
 }
 
-/// Like [`encode`] but keeps '/' so a multi-part prefix (`catalogs/123`) stays a path.
-fn encode_path(value: &str) -> String {
-    value.split('/').map(encode).collect::<Vec<_>>().join("/")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +319,5 @@ mod tests {
             encode("arn:aws:s3tables:us-east-1:1:bucket/b"),
             "arn%3Aaws%3As3tables%3Aus-east-1%3A1%3Abucket%2Fb"
         );
-        assert_eq!(encode_path("catalogs/123"), "catalogs/123");
     }
 }
