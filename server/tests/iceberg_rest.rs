@@ -79,7 +79,7 @@ async fn glue_style_sigv4_is_signed_by_lakeport_and_checked_by_the_catalog() {
     );
     assert_eq!(body["kind"], "CATALOG_ACCESS_DENIED", "{body}");
 
-    // Creating a table from an Iceberg catalog is not available yet, and says so.
+    // Previewing needs the table named.
     let (code, body) = app
         .post(
             "/tables/preview",
@@ -89,10 +89,7 @@ async fn glue_style_sigv4_is_signed_by_lakeport_and_checked_by_the_catalog() {
         .await;
     assert_eq!(code, 400, "{body}");
     assert!(
-        body["error"]
-            .as_str()
-            .unwrap()
-            .contains("not available in this build yet"),
+        body["error"].as_str().unwrap().contains("table.tableName"),
         "{body}"
     );
     app.stop().await;
@@ -161,5 +158,139 @@ async fn bearer_tokens_and_oauth2_client_credentials() {
         message.contains("refused client") && !message.contains("wrong"),
         "{body}"
     );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_iceberg_table_previews_from_its_current_snapshot() {
+    let server = IcebergServer::start("sigv4", "glue").await;
+    server
+        .table_step(&[
+            "append",
+            "--ids",
+            "0:100",
+            "+",
+            "append",
+            "--ids",
+            "100:150",
+            "+",
+            "delete",
+            "--where",
+            "city = 'Oslo'",
+        ])
+        .await;
+    let stats = server.table_step(&["stats"]).await;
+    let app = spawn_app().await;
+    let mut params = sigv4_params(&server, "glue", &server.get("secret_key"));
+    for (key, value) in [
+        ("catalog.iceberg-rest.table.namespace", "lake".to_owned()),
+        ("catalog.iceberg-rest.table.tableName", "events".to_owned()),
+        (
+            "catalog.iceberg-rest.s3.access-key-id",
+            server.get("s3_access_key"),
+        ),
+        (
+            "catalog.iceberg-rest.s3.secret-access-key",
+            server.get("s3_secret_key"),
+        ),
+        (
+            "catalog.iceberg-rest.s3.endpoint",
+            server.get("s3_endpoint"),
+        ),
+        ("catalog.iceberg-rest.s3.region", server.get("s3_region")),
+    ] {
+        params[key] = json!(value);
+    }
+    let request = |config: Value| {
+        json!({
+            "tableConfig": { "tableName": "events", "task": { "taskTypeConfigsMap": { "IcebergIngestionTask": params.clone() } } },
+            "config": config,
+        })
+    };
+
+    let (code, body) = app
+        .post(
+            "/tables/preview",
+            &request(json!({ "sampling": { "max": 500 } })),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let types: Vec<(String, String)> = [
+        "dimensionFieldSpecs",
+        "metricFieldSpecs",
+        "dateTimeFieldSpecs",
+    ]
+    .iter()
+    .flat_map(|list| {
+        body["schema"][*list]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    })
+    .map(|f| {
+        (
+            f["name"].as_str().unwrap().to_owned(),
+            f["dataType"].as_str().unwrap().to_owned(),
+        )
+    })
+    .collect();
+    for expected in [
+        ("id", "LONG"),
+        ("city", "STRING"),
+        ("amount", "DOUBLE"),
+        ("ts", "TIMESTAMP"),
+    ] {
+        assert!(
+            types.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            "{expected:?} in {types:?}"
+        );
+    }
+    assert_eq!(
+        body["summary"]["nSourceRows"], stats["rows"],
+        "rows of the current snapshot, deletes applied"
+    );
+    assert!(
+        body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["city"] != "Oslo"),
+        "deleted rows are not sampled"
+    );
+    assert_eq!(
+        body["tableConfigs"]["offline"]["task"]["taskTypeConfigsMap"]["IcebergIngestionTask"]["catalog.iceberg-rest.rest.secret-access-key"],
+        "*****"
+    );
+
+    let (code, body) = app
+        .post(
+            "/tables/preview",
+            &request(json!({ "previewFiles": { "previewFilesOnly": true } })),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let files = body["sourceFiles"].as_array().unwrap();
+    assert!(
+        !files.is_empty()
+            && files
+                .iter()
+                .all(|f| f.as_str().unwrap().starts_with("s3://")),
+        "{body}"
+    );
+
+    let mut schema = json!({ "schemaName": "events", "dimensionFieldSpecs": [{ "name": "id", "dataType": "LONG" }] });
+    let (code, _) = app.post("/schemas", &schema).await;
+    assert_eq!(code, 200);
+    schema = request(json!({}))["tableConfig"].clone();
+    let (code, body) = app.post("/tables", &schema).await;
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("not available in this build yet"),
+        "{body}"
+    );
+    assert_eq!(app.get("/tables").await.1, json!({ "tables": [] }));
     app.stop().await;
 }

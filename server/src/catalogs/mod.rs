@@ -1,6 +1,6 @@
 //! Talking to sources: one trait, one implementation per catalog kind (`local`, `s3`).
 
-mod iceberg_rest;
+pub mod iceberg_rest;
 mod local;
 pub mod params;
 pub mod partitions;

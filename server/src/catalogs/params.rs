@@ -9,7 +9,7 @@ use crate::model::table_config::{SECRET_MASK, TaskParams};
 pub enum SourceSpec {
     Local(LocalSpec),
     S3(S3Spec),
-    IcebergRest(IcebergRestSpec),
+    IcebergRest(Box<IcebergRestSpec>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +60,8 @@ pub struct IcebergRestSpec {
     pub auth: RestAuth,
     /// Storage credentials for data files; vended credentials take precedence when the catalog sends them.
     pub storage: Option<S3Spec>,
+    /// The table to onboard (`table.namespace`, dotted for nested namespaces, and `table.tableName`).
+    pub table: Option<(Vec<String>, String)>,
 }
 
 impl SourceSpec {
@@ -307,13 +309,32 @@ fn parse_iceberg_rest(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiEr
             ));
         }
     };
-    Ok(SourceSpec::IcebergRest(IcebergRestSpec {
+    let table = match (get("table.namespace"), get("table.tableName")) {
+        (Some(namespace), Some(name)) => {
+            Some((namespace.split('.').map(str::to_owned).collect(), name))
+        }
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(ApiError::invalid(
+                field("table.namespace"),
+                "is required with table.tableName",
+            ));
+        }
+        (Some(_), None) => {
+            return Err(ApiError::invalid(
+                field("table.tableName"),
+                "is required with table.namespace",
+            ));
+        }
+    };
+    Ok(SourceSpec::IcebergRest(Box::new(IcebergRestSpec {
+        table,
         uri,
         warehouse: get("warehouse"),
         prefix: get("prefix"),
         auth,
         storage,
-    }))
+    })))
 }
 
 fn required(params: &TaskParams, key: &str, at: &str) -> Result<String, ApiError> {

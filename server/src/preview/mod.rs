@@ -6,12 +6,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::datatypes::Schema;
+use arrow::record_batch::RecordBatch;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::catalogs::iceberg_rest::IcebergRestCatalog;
+use crate::catalogs::iceberg_rest::table as iceberg_table;
 use crate::catalogs::partitions::hive_partitions;
-use crate::catalogs::{self, Catalog, SourceFile, reader};
+use crate::catalogs::{self, Catalog, SourceFile, SourceSpec, reader};
 use crate::error::{ApiError, ApiResult};
 use crate::model::schema::{TableSchema, segment_arrow_schema};
 use crate::model::table_config::{DEFAULT_SCHEDULE, TableConfig};
@@ -119,6 +122,7 @@ pub struct PreviewResponse {
 }
 
 /// What the source looks like: its merged schema and partition folders.
+#[derive(Default)]
 pub struct SourceShape {
     pub union: UnionSchema,
     pub partitions: Vec<PartitionColumn>,
@@ -195,45 +199,29 @@ pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<Pre
             "needs 0 <= min <= max and max >= 1",
         ));
     }
-    let (_, params) = table_config.sync_task()?;
-    let source = connections::resolve(
-        state,
-        params,
-        "tableConfig.task.taskTypeConfigsMap.ExternalTableSyncTask",
-    )
-    .await?;
-    let catalog = catalogs::open(&source.spec, &state.config).await?;
-    let files = catalog.list_files().await?;
+    let (kind, params) = table_config.sync_task()?;
+    let at = format!("tableConfig.task.taskTypeConfigsMap.{kind}");
+    let source = connections::resolve(state, params, &at).await?;
+    let sample = sample_source(state, &source.spec, &options).await?;
     connections::remember(state, &source).await?;
-    let enriched = |schema: Option<&TableSchema>| enrich_config(&table_config, schema);
 
-    if options.preview_files.preview_files_only {
+    if let Some(uris) = sample.file_uris {
         return Ok(PreviewResponse {
             schema: None,
-            table_configs: json!({ "offline": enriched(None)? }),
+            table_configs: json!({ "offline": enrich_config(&table_config, None)? }),
             rows: vec![],
             source_rows: vec![],
-            source_files: Some(files.iter().map(|f| catalog.file_uri(f)).collect()),
-            summary: json!({ "nSourceRows": 0, "nRows": 0, "nColumns": 0, "batch": { "nMatchingFiles": files.len() } }),
+            summary: json!({ "nSourceRows": 0, "nRows": 0, "nColumns": 0, "batch": { "nMatchingFiles": uris.len() } }),
+            source_files: Some(uris),
             warnings: vec![],
         });
     }
-    if files.is_empty() {
-        return Err(ApiError::invalid(
-            "tableConfig.task",
-            format!(
-                "no Parquet files under {} to infer a schema from",
-                catalog.root_uri()
-            ),
-        ));
-    }
-
-    let mut shape = discover_shape(&catalog, &files).await?;
+    let mut shape = sample.shape;
     if !options.inference.include_partition_columns {
         shape.partitions.clear();
     }
     let mut warnings = std::mem::take(&mut shape.union.warnings);
-    let (source_batches, _) = sample_rows(&catalog, &files, options.sampling.max).await?;
+    let source_batches: Vec<RecordBatch> = sample.batches.iter().map(|(_, b)| b.clone()).collect();
 
     let schema = match explicit_schema {
         Some(schema) => {
@@ -288,10 +276,10 @@ pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<Pre
         time_column,
         bloom_filter_columns: vec![],
     };
-    let transformed = source_batches
+    let transformed = sample
+        .batches
         .iter()
-        .zip(sample_keys(&files, &source_batches))
-        .map(|(batch, key)| conform(batch, key, &plan))
+        .map(|(key, batch)| conform(batch, key, &plan))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|m| {
             ApiError::invalid("schema", format!("sample rows do not fit the schema: {m}"))
@@ -304,7 +292,7 @@ pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<Pre
             "nSourceRows": source_rows.len(),
             "nRows": rows.len(),
             "nColumns": schema.column_count(),
-            "batch": { "nMatchingFiles": files.len() },
+            "batch": { "nMatchingFiles": sample.matching_files },
         }),
         schema: Some(schema),
         rows,
@@ -314,41 +302,101 @@ pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<Pre
     })
 }
 
-/// Reads up to `max` rows from the first files, one batch per file read.
-async fn sample_rows(
-    catalog: &Arc<dyn Catalog>,
-    files: &[SourceFile],
-    max: usize,
-) -> ApiResult<(Vec<arrow::record_batch::RecordBatch>, usize)> {
+/// What preview learns from the source: its shape and up to `sampling.max` rows.
+struct Sample {
+    shape: SourceShape,
+    /// Each sampled batch with the key of the file it came from (for partition folders).
+    batches: Vec<(String, RecordBatch)>,
+    matching_files: usize,
+    /// Set instead of the rest when only the file list was asked for.
+    file_uris: Option<Vec<String>>,
+}
+
+async fn sample_source(
+    state: &AppState,
+    spec: &SourceSpec,
+    options: &PreviewOptions,
+) -> ApiResult<Sample> {
+    let max = options.sampling.max;
+    if let SourceSpec::IcebergRest(rest) = spec {
+        let catalog = IcebergRestCatalog::open(rest).await?;
+        let table = catalog.open_table().await?;
+        if options.preview_files.preview_files_only {
+            let uris = iceberg_table::data_files(&table).await?;
+            return Ok(Sample {
+                shape: SourceShape::default(),
+                batches: vec![],
+                matching_files: uris.len(),
+                file_uris: Some(uris),
+            });
+        }
+        let arrow_schema = iceberg::arrow::schema_to_arrow_schema(
+            table.metadata().current_schema(),
+        )
+        .map_err(|e| {
+            ApiError::invalid(
+                "tableConfig.task",
+                format!("the Iceberg schema has types Lakeport cannot read: {e}"),
+            )
+        })?;
+        let mut union = UnionSchema::default();
+        union.add("", &arrow_schema);
+        if !options.inference.include_partition_columns {
+            let partitioned = iceberg_table::identity_partition_columns(&table);
+            union.fields.retain(|f| !partitioned.contains(f.name()));
+        }
+        let batches = iceberg_table::sample(&table, max).await?;
+        let matching_files = iceberg_table::data_files(&table).await?.len();
+        return Ok(Sample {
+            shape: SourceShape {
+                union,
+                partitions: vec![],
+            },
+            batches: batches.into_iter().map(|b| (String::new(), b)).collect(),
+            matching_files,
+            file_uris: None,
+        });
+    }
+
+    let catalog = catalogs::open(spec, &state.config).await?;
+    let files = catalog.list_files().await?;
+    if options.preview_files.preview_files_only {
+        let uris: Vec<String> = files.iter().map(|f| catalog.file_uri(f)).collect();
+        return Ok(Sample {
+            shape: SourceShape::default(),
+            batches: vec![],
+            matching_files: uris.len(),
+            file_uris: Some(uris),
+        });
+    }
+    if files.is_empty() {
+        return Err(ApiError::invalid(
+            "tableConfig.task",
+            format!(
+                "no Parquet files under {} to infer a schema from",
+                catalog.root_uri()
+            ),
+        ));
+    }
+    let shape = discover_shape(&catalog, &files).await?;
     let mut batches = Vec::new();
     let mut rows = 0;
-    let mut files_read = 0;
-    for file in files {
+    for file in &files {
         if rows >= max {
             break;
         }
         let (file_batches, _) = reader::read_sample(catalog.clone(), file, max - rows).await?;
-        let batch = arrow::compute::concat_batches(
-            &file_batches
-                .first()
-                .map(|b| b.schema())
-                .unwrap_or_else(|| Arc::new(Schema::empty())),
-            &file_batches,
-        )
-        .map_err(ApiError::internal)?;
-        rows += batch.num_rows();
-        batches.push(batch);
-        files_read += 1;
+        for batch in file_batches {
+            rows += batch.num_rows();
+            batches.push((file.key.clone(), batch));
+        }
     }
-    Ok((batches, files_read))
-}
-
-/// The file each sample batch came from (one batch per file, in order).
-fn sample_keys<'a>(
-    files: &'a [SourceFile],
-    batches: &[arrow::record_batch::RecordBatch],
-) -> impl Iterator<Item = &'a str> {
-    files.iter().take(batches.len()).map(|f| f.key.as_str())
+    Ok(Sample {
+        shape,
+        batches,
+        matching_files: files.len(),
+        file_uris: None,
+    })
 }
 
 /// Every field of a schema must come from a column of the files or a partition folder.

@@ -176,6 +176,21 @@ impl RestClient {
         }
     }
 
+    /// The `LoadTableResult` of a table: metadata location, metadata, config and vended credentials.
+    pub async fn load_table(
+        &self,
+        namespace: &[String],
+        table: &str,
+    ) -> Result<Value, CatalogError> {
+        let url = format!(
+            "{}/namespaces/{}/tables/{}",
+            self.base(),
+            encode(&namespace.join(NAMESPACE_SEPARATOR)),
+            encode(table)
+        );
+        self.get(&url).await
+    }
+
     async fn get(&self, url: &str) -> Result<Value, CatalogError> {
         let mut request = self
             .http

@@ -2,6 +2,7 @@
 
 mod client;
 mod sigv4;
+pub mod table;
 
 use std::ops::Range;
 
@@ -15,11 +16,12 @@ use client::RestClient;
 pub struct IcebergRestCatalog {
     client: RestClient,
     display: String,
+    spec: IcebergRestSpec,
 }
 
-/// Syncing Iceberg tables (snapshot-by-snapshot) is the next step; until then the
-/// catalog can be validated and browsed, and everything else says so plainly.
-const NOT_YET: &str = "reading Iceberg tables is not available in this build yet: the connection can be validated and browsed";
+/// Syncing Iceberg tables (snapshot by snapshot) is the next step; until then a
+/// connection can be validated, browsed and previewed, and syncing says so plainly.
+const NOT_YET: &str = "syncing Iceberg tables is not available in this build yet: the connection can be validated, browsed and previewed";
 
 impl IcebergRestCatalog {
     pub async fn open(spec: &IcebergRestSpec) -> CatalogResult<Self> {
@@ -29,7 +31,21 @@ impl IcebergRestCatalog {
             Some(warehouse) => format!("{} ({warehouse})", spec.uri),
             None => spec.uri.clone(),
         };
-        Ok(Self { client, display })
+        Ok(Self {
+            client,
+            display,
+            spec: spec.clone(),
+        })
+    }
+
+    /// The table the connection's `table.namespace` / `table.tableName` name.
+    pub async fn open_table(&self) -> CatalogResult<iceberg::table::Table> {
+        let (namespace, name) = self.spec.table.as_ref().ok_or_else(|| {
+            CatalogError::InvalidConfig(
+                "name the table with catalog.iceberg-rest.table.namespace and catalog.iceberg-rest.table.tableName".into(),
+            )
+        })?;
+        table::load(&self.client, namespace, name, self.spec.storage.as_ref()).await
     }
 }
 
