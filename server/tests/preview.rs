@@ -27,6 +27,16 @@ fn request(folder: &std::path::Path, config: Value, schema: Option<Value>) -> Va
     body
 }
 
+async fn preview(
+    app: &common::TestApp,
+    folder: &std::path::Path,
+    config: Value,
+    schema: Option<Value>,
+) -> (u16, Value) {
+    app.post("/tables/preview", &request(folder, config, schema))
+        .await
+}
+
 fn single_column(
     name: &str,
     data_type: DataType,
@@ -69,9 +79,7 @@ async fn the_schema_is_the_union_of_the_sampled_files() {
     .unwrap();
     write_parquet(&folder.join("b.parquet"), &extra);
 
-    let (code, body) = app
-        .post("/tables/preview", &request(&folder, json!({ "inference": { "embeddedSchemaEnabled": true }, "sampling": { "min": 1, "max": 25 } }), None))
-        .await;
+    let (code, body) = preview(&app, &folder, json!({ "inference": { "embeddedSchemaEnabled": true }, "sampling": { "min": 1, "max": 25 } }), None).await;
     assert_eq!(code, 200, "{body}");
     let names = field_names(&body["schema"]);
     assert!(
@@ -123,16 +131,13 @@ async fn conflicting_types_are_reported_and_an_explicit_schema_settles_them() {
         ),
     );
 
-    let (code, body) = app
-        .post(
-            "/tables/preview",
-            &request(
-                &folder,
-                json!({ "inference": { "embeddedSchemaEnabled": true } }),
-                None,
-            ),
-        )
-        .await;
+    let (code, body) = preview(
+        &app,
+        &folder,
+        json!({ "inference": { "embeddedSchemaEnabled": true } }),
+        None,
+    )
+    .await;
     assert_eq!(code, 400, "{body}");
     let message = body["error"].as_str().unwrap();
     assert!(
@@ -143,16 +148,13 @@ async fn conflicting_types_are_reported_and_an_explicit_schema_settles_them() {
     );
 
     let schema = json!({ "schemaName": "p", "dimensionFieldSpecs": [{ "name": "code", "dataType": "STRING" }] });
-    let (code, body) = app
-        .post(
-            "/tables/preview",
-            &request(
-                &folder,
-                json!({ "inference": { "embeddedSchemaEnabled": true } }),
-                Some(schema.clone()),
-            ),
-        )
-        .await;
+    let (code, body) = preview(
+        &app,
+        &folder,
+        json!({ "inference": { "embeddedSchemaEnabled": true } }),
+        Some(schema.clone()),
+    )
+    .await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(
         body["rows"],
@@ -160,16 +162,13 @@ async fn conflicting_types_are_reported_and_an_explicit_schema_settles_them() {
     );
 
     let wrong = json!({ "schemaName": "p", "dimensionFieldSpecs": [{ "name": "missing", "dataType": "STRING" }] });
-    let (code, body) = app
-        .post(
-            "/tables/preview",
-            &request(
-                &folder,
-                json!({ "inference": { "embeddedSchemaEnabled": true } }),
-                Some(wrong),
-            ),
-        )
-        .await;
+    let (code, body) = preview(
+        &app,
+        &folder,
+        json!({ "inference": { "embeddedSchemaEnabled": true } }),
+        Some(wrong),
+    )
+    .await;
     assert_eq!(code, 400, "{body}");
     assert!(
         body["error"].as_str().unwrap().contains("'missing'"),
@@ -192,16 +191,13 @@ async fn preview_files_only_lists_files_and_value_inference_narrows_text() {
     );
     std::fs::write(folder.join("x/_SUCCESS"), b"").unwrap();
 
-    let (code, body) = app
-        .post(
-            "/tables/preview",
-            &request(
-                &folder,
-                json!({ "previewFiles": { "previewFilesOnly": true } }),
-                None,
-            ),
-        )
-        .await;
+    let (code, body) = preview(
+        &app,
+        &folder,
+        json!({ "previewFiles": { "previewFilesOnly": true } }),
+        None,
+    )
+    .await;
     assert_eq!(code, 200, "{body}");
     let files = body["sourceFiles"].as_array().unwrap();
     assert_eq!(files.len(), 1, "{body}");
@@ -214,16 +210,13 @@ async fn preview_files_only_lists_files_and_value_inference_narrows_text() {
         "no inference when only files are asked for"
     );
 
-    let (code, body) = app
-        .post(
-            "/tables/preview",
-            &request(
-                &folder,
-                json!({ "inference": { "schemaInferenceEnabled": true } }),
-                None,
-            ),
-        )
-        .await;
+    let (code, body) = preview(
+        &app,
+        &folder,
+        json!({ "inference": { "schemaInferenceEnabled": true } }),
+        None,
+    )
+    .await;
     assert_eq!(code, 200, "{body}");
     assert_eq!(
         body["schema"]["dimensionFieldSpecs"][0]["dataType"], "LONG",
@@ -233,9 +226,7 @@ async fn preview_files_only_lists_files_and_value_inference_narrows_text() {
 
     let empty = app.lake.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let (code, body) = app
-        .post("/tables/preview", &request(&empty, json!({}), None))
-        .await;
+    let (code, body) = preview(&app, &empty, json!({}), None).await;
     assert_eq!(code, 400, "{body}");
     assert!(
         body["error"].as_str().unwrap().contains("no Parquet files"),
