@@ -9,6 +9,10 @@ use axum::response::IntoResponse;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store;
+use crate::store::metrics::TableFigures;
+
+/// A per-table gauge: its name, help text and how to read it off a table's figures.
+type Gauge = (&'static str, &'static str, fn(&TableFigures) -> f64);
 
 pub async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     let tables = store::metrics::table_figures(&state.pool).await?;
@@ -19,48 +23,41 @@ pub async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoRespon
             let _ = writeln!(out, "{name}{labels} {value}");
         }
     };
-    let per_table = |f: &dyn Fn(&store::metrics::TableFigures) -> f64| {
-        tables
+    let gauges: [Gauge; 6] = [
+        (
+            "lakeport_table_enabled",
+            "1 when the table syncs on its schedule, 0 when paused.",
+            |t| t.enabled as u8 as f64,
+        ),
+        ("lakeport_table_segments", "Committed segments.", |t| {
+            t.segments as f64
+        }),
+        ("lakeport_table_rows", "Rows in committed segments.", |t| {
+            t.rows as f64
+        }),
+        (
+            "lakeport_table_segment_bytes",
+            "Bytes of committed segments.",
+            |t| t.bytes as f64,
+        ),
+        (
+            "lakeport_table_files_failed",
+            "Source files whose last load failed.",
+            |t| t.files_failed as f64,
+        ),
+        (
+            "lakeport_table_last_success_timestamp_seconds",
+            "End of the last completed sync (0 if none).",
+            |t| t.last_success_epoch.unwrap_or(0.0),
+        ),
+    ];
+    for (name, help, value) in gauges {
+        let samples = tables
             .iter()
-            .map(|t| (format!("{{table=\"{}\"}}", t.name), f(t)))
-            .collect::<Vec<_>>()
-    };
-    family(
-        "lakeport_table_enabled",
-        "gauge",
-        "1 when the table syncs on its schedule, 0 when paused.",
-        per_table(&|t| t.enabled as u8 as f64),
-    );
-    family(
-        "lakeport_table_segments",
-        "gauge",
-        "Committed segments.",
-        per_table(&|t| t.segments as f64),
-    );
-    family(
-        "lakeport_table_rows",
-        "gauge",
-        "Rows in committed segments.",
-        per_table(&|t| t.rows as f64),
-    );
-    family(
-        "lakeport_table_segment_bytes",
-        "gauge",
-        "Bytes of committed segments.",
-        per_table(&|t| t.bytes as f64),
-    );
-    family(
-        "lakeport_table_files_failed",
-        "gauge",
-        "Source files whose last load failed.",
-        per_table(&|t| t.files_failed as f64),
-    );
-    family(
-        "lakeport_table_last_success_timestamp_seconds",
-        "gauge",
-        "End of the last completed sync (0 if none).",
-        per_table(&|t| t.last_success_epoch.unwrap_or(0.0)),
-    );
+            .map(|t| (format!("{{table=\"{}\"}}", t.name), value(t)))
+            .collect();
+        family(name, "gauge", help, samples);
+    }
     let runs = tables
         .iter()
         .flat_map(|t| {

@@ -1,4 +1,4 @@
-//! Talking to sources: one trait, one implementation per catalog kind (`local`, `s3`).
+//! Talking to sources: one trait, one implementation per catalog kind (`local`, `s3`, `iceberg-rest`).
 
 pub mod iceberg_rest;
 mod local;

@@ -64,6 +64,16 @@ pub struct IcebergRestSpec {
     pub table: Option<(Vec<String>, String)>,
 }
 
+impl IcebergRestSpec {
+    /// The catalog and its warehouse, as a person would name them.
+    pub fn display_uri(&self) -> String {
+        match &self.warehouse {
+            Some(warehouse) => format!("{} ({warehouse})", self.uri),
+            None => self.uri.clone(),
+        }
+    }
+}
+
 impl SourceSpec {
     pub fn catalog_type(&self) -> &'static str {
         match self {
@@ -117,10 +127,7 @@ impl SourceSpec {
         match self {
             Self::Local(local) => format!("file://{}", local.path.display()),
             Self::S3(s3) => format!("s3://{}/{}", s3.bucket, s3.prefix),
-            Self::IcebergRest(rest) => match &rest.warehouse {
-                Some(warehouse) => format!("{} ({warehouse})", rest.uri),
-                None => rest.uri.clone(),
-            },
+            Self::IcebergRest(rest) => rest.display_uri(),
         }
     }
 }

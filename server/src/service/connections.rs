@@ -128,11 +128,7 @@ fn describe(spec: &SourceSpec) -> String {
             s3.bucket, s3.prefix, s3.region, s3.access_key
         ),
         SourceSpec::Local(local) => format!("path '{}'", local.path.display()),
-        SourceSpec::IcebergRest(rest) => format!(
-            "catalog '{}', warehouse '{}'",
-            rest.uri,
-            rest.warehouse.as_deref().unwrap_or("")
-        ),
+        SourceSpec::IcebergRest(rest) => format!("catalog {}", rest.display_uri()),
     }
 }
 

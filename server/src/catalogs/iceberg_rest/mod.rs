@@ -15,7 +15,6 @@ use client::RestClient;
 
 pub struct IcebergRestCatalog {
     client: RestClient,
-    display: String,
     spec: IcebergRestSpec,
 }
 
@@ -27,13 +26,8 @@ impl IcebergRestCatalog {
     pub async fn open(spec: &IcebergRestSpec) -> CatalogResult<Self> {
         let mut client = RestClient::new(spec)?;
         client.connect().await?;
-        let display = match &spec.warehouse {
-            Some(warehouse) => format!("{} ({warehouse})", spec.uri),
-            None => spec.uri.clone(),
-        };
         Ok(Self {
             client,
-            display,
             spec: spec.clone(),
         })
     }
@@ -62,7 +56,7 @@ fn namespace_of(path: &str) -> CatalogResult<Vec<String>> {
 #[async_trait]
 impl Catalog for IcebergRestCatalog {
     fn root_uri(&self) -> String {
-        self.display.clone()
+        self.spec.display_uri()
     }
 
     /// The root lists namespaces; a namespace lists its child namespaces and its tables.
