@@ -41,6 +41,8 @@ pub struct SyncConfig {
     pub file_concurrency: usize,
     /// Files per commit: progress is durable every this many files.
     pub commit_batch_files: usize,
+    /// The schedule of tables whose config names none (Quartz or five-field cron).
+    pub default_schedule: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +71,7 @@ impl Default for Config {
                 max_concurrent_runs: 2,
                 file_concurrency: 2,
                 commit_batch_files: 16,
+                default_schedule: crate::model::table_config::DEFAULT_SCHEDULE.into(),
             },
             query: QueryConfig {
                 timeout_ms: 30_000,

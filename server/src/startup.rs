@@ -28,6 +28,8 @@ impl Application {
     /// Opens (or starts) the database, applies migrations and binds the listener.
     /// A port of 0 picks a free one: see [`Application::port`].
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        crate::sync::schedule::parse(&config.sync.default_schedule)
+            .map_err(|e| anyhow::anyhow!("sync.default_schedule: {e}"))?;
         std::fs::create_dir_all(&config.data_dir)?;
         for root in &config.local_roots {
             if root.starts_with(&config.data_dir) {

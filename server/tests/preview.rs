@@ -8,7 +8,7 @@ use arrow::array::{Int64Array, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use common::data::{events_file, write_parquet};
-use common::spawn_app;
+use common::{spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 fn request(folder: &std::path::Path, config: Value, schema: Option<Value>) -> Value {
@@ -63,7 +63,11 @@ fn field_names(schema: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn the_schema_is_the_union_of_the_sampled_files() {
-    let app = spawn_app().await;
+    // The product default, not the harness's: the enriched config must carry it.
+    let app = spawn_app_with(|c| {
+        c.sync.default_schedule = lakeport::model::table_config::DEFAULT_SCHEDULE.into()
+    })
+    .await;
     let folder = app.lake.join("union");
     events_file(&folder.join("a.parquet"), 0..300);
     let extra = RecordBatch::try_new(

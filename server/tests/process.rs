@@ -148,6 +148,7 @@ async fn kill_9_mid_sync_loses_and_duplicates_nothing() {
         ("LAKEPORT_SYNC__LEASE_TTL_SECS", "2".into()),
         ("LAKEPORT_SYNC__HEARTBEAT_INTERVAL_MS", "300".into()),
         ("LAKEPORT_SYNC__POLL_INTERVAL_MS", "100".into()),
+        ("LAKEPORT_SYNC__DEFAULT_SCHEDULE", "0 0 0 1 1 ?".into()),
     ];
     let port = free_port();
     let mut process = launch(&envs, port).await;

@@ -17,7 +17,7 @@ use crate::catalogs::partitions::hive_partitions;
 use crate::catalogs::{self, Catalog, SourceFile, SourceSpec, reader};
 use crate::error::{ApiError, ApiResult};
 use crate::model::schema::{TableSchema, segment_arrow_schema};
-use crate::model::table_config::{DEFAULT_SCHEDULE, TableConfig};
+use crate::model::table_config::TableConfig;
 use crate::model::values::rows_as_objects;
 use crate::segments::builder::{SegmentPlan, conform};
 use crate::service::connections;
@@ -208,7 +208,7 @@ pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<Pre
     if let Some(uris) = sample.file_uris {
         return Ok(PreviewResponse {
             schema: None,
-            table_configs: json!({ "offline": enrich_config(&table_config, None)? }),
+            table_configs: json!({ "offline": enrich_config(&table_config, None, &state.config.sync.default_schedule)? }),
             rows: vec![],
             source_rows: vec![],
             summary: json!({ "nSourceRows": 0, "nRows": 0, "nColumns": 0, "batch": { "nMatchingFiles": uris.len() } }),
@@ -287,7 +287,7 @@ pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<Pre
     let source_rows = rows_as_objects(&source_batches);
     let rows = rows_as_objects(&transformed);
     Ok(PreviewResponse {
-        table_configs: json!({ "offline": enrich_config(&table_config, Some(&schema))? }),
+        table_configs: json!({ "offline": enrich_config(&table_config, Some(&schema), &state.config.sync.default_schedule)? }),
         summary: json!({
             "nSourceRows": source_rows.len(),
             "nRows": rows.len(),
@@ -312,6 +312,17 @@ struct Sample {
     file_uris: Option<Vec<String>>,
 }
 
+impl Sample {
+    fn files_only(uris: Vec<String>) -> Self {
+        Self {
+            shape: SourceShape::default(),
+            batches: vec![],
+            matching_files: uris.len(),
+            file_uris: Some(uris),
+        }
+    }
+}
+
 async fn sample_source(
     state: &AppState,
     spec: &SourceSpec,
@@ -323,12 +334,7 @@ async fn sample_source(
         let table = catalog.open_table().await?;
         if options.preview_files.preview_files_only {
             let uris = iceberg_table::data_files(&table).await?;
-            return Ok(Sample {
-                shape: SourceShape::default(),
-                batches: vec![],
-                matching_files: uris.len(),
-                file_uris: Some(uris),
-            });
+            return Ok(Sample::files_only(uris));
         }
         let arrow_schema = iceberg::arrow::schema_to_arrow_schema(
             table.metadata().current_schema(),
@@ -362,12 +368,7 @@ async fn sample_source(
     let files = catalog.list_files().await?;
     if options.preview_files.preview_files_only {
         let uris: Vec<String> = files.iter().map(|f| catalog.file_uri(f)).collect();
-        return Ok(Sample {
-            shape: SourceShape::default(),
-            batches: vec![],
-            matching_files: uris.len(),
-            file_uris: Some(uris),
-        });
+        return Ok(Sample::files_only(uris));
     }
     if files.is_empty() {
         return Err(ApiError::invalid(
@@ -419,7 +420,11 @@ pub fn check_fields_exist(schema: &TableSchema, shape: &SourceShape) -> ApiResul
 
 /// The table config to persist: the input with its name, time column, schedule and
 /// defaults filled in, and every secret masked.
-pub fn enrich_config(input: &TableConfig, schema: Option<&TableSchema>) -> ApiResult<Value> {
+pub fn enrich_config(
+    input: &TableConfig,
+    schema: Option<&TableSchema>,
+    default_schedule: &str,
+) -> ApiResult<Value> {
     let mut config = input.clone();
     config.table_name = input.name_with_type();
     config.table_type = Some("OFFLINE".into());
@@ -457,7 +462,7 @@ pub fn enrich_config(input: &TableConfig, schema: Option<&TableSchema>) -> ApiRe
     if let Some(params) = config.sync_task_mut() {
         params
             .entry("schedule".into())
-            .or_insert_with(|| DEFAULT_SCHEDULE.into());
+            .or_insert_with(|| default_schedule.into());
         params
             .entry("executor".into())
             .or_insert_with(|| "controller".into());

@@ -82,7 +82,7 @@ async fn check(state: &AppState, body: Value) -> ApiResult<Checked> {
     let schedule_expr = params
         .get("schedule")
         .cloned()
-        .unwrap_or_else(|| crate::model::table_config::DEFAULT_SCHEDULE.into());
+        .unwrap_or_else(|| state.config.sync.default_schedule.clone());
     schedule::parse(&schedule_expr).map_err(|m| ApiError::invalid(format!("{at}.schedule"), m))?;
     let enabled = match params.get("enabled").map(|v| v.to_ascii_lowercase()) {
         None => true,
