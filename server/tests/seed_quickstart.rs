@@ -3,19 +3,12 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::data::events_bytes;
 use common::s3::S3Server;
-use common::{TestApp, spawn_app_with};
+use common::{TestApp, seeds_dir, spawn_app_with};
 use serde_json::{Value, json};
-
-fn seeds_dir() -> PathBuf {
-    std::env::var_os("LAKEPORT_SEEDS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/seeds"))
-}
 
 /// The quickstart script exactly as the seed prints it.
 fn quickstart_script() -> String {

@@ -331,33 +331,16 @@ async fn sample_source(
     let max = options.sampling.max;
     if let SourceSpec::IcebergRest(rest) = spec {
         let catalog = IcebergRestCatalog::open(rest).await?;
-        let table = catalog.open_table().await?;
+        let table = catalog.open_table().await?.table;
         if options.preview_files.preview_files_only {
             let uris = iceberg_table::data_files(&table).await?;
             return Ok(Sample::files_only(uris));
         }
-        let arrow_schema = iceberg::arrow::schema_to_arrow_schema(
-            table.metadata().current_schema(),
-        )
-        .map_err(|e| {
-            ApiError::invalid(
-                "tableConfig.task",
-                format!("the Iceberg schema has types Lakeport cannot read: {e}"),
-            )
-        })?;
-        let mut union = UnionSchema::default();
-        union.add("", &arrow_schema);
-        if !options.inference.include_partition_columns {
-            let partitioned = iceberg_table::identity_partition_columns(&table);
-            union.fields.retain(|f| !partitioned.contains(f.name()));
-        }
+        let shape = iceberg_shape(&table, options.inference.include_partition_columns)?;
         let batches = iceberg_table::sample(&table, max).await?;
         let matching_files = iceberg_table::data_files(&table).await?.len();
         return Ok(Sample {
-            shape: SourceShape {
-                union,
-                partitions: vec![],
-            },
+            shape,
             batches: batches.into_iter().map(|b| (String::new(), b)).collect(),
             matching_files,
             file_uris: None,
@@ -397,6 +380,30 @@ async fn sample_source(
         batches,
         matching_files: files.len(),
         file_uris: None,
+    })
+}
+
+/// An Iceberg table's columns, from its current schema (not from data files).
+pub fn iceberg_shape(
+    table: &iceberg::table::Table,
+    include_partition_columns: bool,
+) -> ApiResult<SourceShape> {
+    let arrow_schema = iceberg::arrow::schema_to_arrow_schema(table.metadata().current_schema())
+        .map_err(|e| {
+            ApiError::invalid(
+                "tableConfig.task",
+                format!("the Iceberg schema has types Lakeport cannot read: {e}"),
+            )
+        })?;
+    let mut union = UnionSchema::default();
+    union.add("", &arrow_schema);
+    if !include_partition_columns {
+        let partitioned = iceberg_table::identity_partition_columns(table);
+        union.fields.retain(|f| !partitioned.contains(f.name()));
+    }
+    Ok(SourceShape {
+        union,
+        partitions: vec![],
     })
 }
 

@@ -2,7 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::catalogs;
+use crate::catalogs::iceberg_rest::{IcebergRestCatalog, snapshots};
+use crate::catalogs::{self, SourceSpec};
 use crate::error::{ApiError, ApiResult};
 use crate::service::tables;
 use crate::state::AppState;
@@ -29,6 +30,7 @@ fn run_json(run: &SyncRun) -> Value {
         "rowsLoaded": run.rows_loaded,
         "bytesRead": run.bytes_read,
         "errorMessage": run.error_message,
+        "note": run.note,
         "checkpointValue": run.checkpoint_value,
         "worker": run.worker,
     })
@@ -99,28 +101,54 @@ pub async fn checkpoint(state: &AppState, name: &str) -> ApiResult<Value> {
     }))
 }
 
-/// The live number of data files in the source, read from it now.
+/// The live number of data files in the source, read from it now: an Iceberg
+/// snapshot's (the current one by default), or those under a raw prefix.
 pub async fn source_file_count(
     state: &AppState,
     name: &str,
     snapshot_id: Option<i64>,
 ) -> ApiResult<Value> {
     let table = tables::load(state, name).await?;
-    if snapshot_id.is_some() {
-        return Err(ApiError::invalid(
-            "snapshotId",
-            format!(
-                "table '{}' reads raw Parquet ({}), which has no snapshots",
-                table.name, table.source_uri
-            ),
-        ));
-    }
     let spec = tables::stored_source(state, &table).await?;
-    let files = catalogs::open(&spec, &state.config)
-        .await?
-        .list_files()
-        .await?;
-    Ok(json!({ "tableNameWithType": table.name, "snapshotId": null, "fileCount": files.len() }))
+    let count = match &spec {
+        SourceSpec::IcebergRest(rest) => {
+            let catalog = IcebergRestCatalog::open(rest).await?;
+            let loaded = catalog.open_table().await?;
+            let metadata = loaded.table.metadata();
+            let snapshot = match snapshot_id {
+                Some(id) => Some(metadata.snapshot_by_id(id).ok_or_else(|| {
+                    ApiError::NotFound(format!(
+                        "snapshot {id} is not in the history of {}",
+                        catalog.table_name()
+                    ))
+                })?),
+                None => metadata.current_snapshot(),
+            };
+            match snapshot {
+                Some(snapshot) => snapshots::plan(&loaded.table, snapshot.snapshot_id(), &[])
+                    .await?
+                    .len(),
+                None => 0,
+            }
+        }
+        SourceSpec::Local(_) | SourceSpec::S3(_) => {
+            if snapshot_id.is_some() {
+                return Err(ApiError::invalid(
+                    "snapshotId",
+                    format!(
+                        "table '{}' reads raw Parquet ({}), which has no snapshots",
+                        table.name, table.source_uri
+                    ),
+                ));
+            }
+            catalogs::open(&spec, &state.config)
+                .await?
+                .list_files()
+                .await?
+                .len()
+        }
+    };
+    Ok(json!({ "tableNameWithType": table.name, "snapshotId": snapshot_id, "fileCount": count }))
 }
 
 pub async fn ledger(state: &AppState, name: &str) -> ApiResult<Value> {

@@ -1,7 +1,12 @@
 //! Tables: create (checking the source really works first), read, update, pause, trigger, delete.
 
+use std::collections::BTreeMap;
+
+use arrow::datatypes::DataType;
 use serde_json::{Value, json};
 
+use crate::catalogs::iceberg_rest::IcebergRestCatalog;
+use crate::catalogs::iceberg_rest::evolution::FieldBindings;
 use crate::catalogs::{self, SourceSpec};
 use crate::error::{ApiError, ApiResult};
 use crate::model::schema::{FieldRole, TableSchema, source_types_json};
@@ -105,6 +110,39 @@ async fn check(state: &AppState, body: Value) -> ApiResult<Checked> {
     })
 }
 
+/// The source must answer now, and have every field of the schema: a table that can
+/// never sync is not created. Returns the source's column types and, for an Iceberg
+/// table, which field id feeds each column.
+async fn inspect_source(
+    state: &AppState,
+    spec: &SourceSpec,
+    schema: &TableSchema,
+) -> ApiResult<(BTreeMap<String, DataType>, Option<FieldBindings>)> {
+    if let SourceSpec::IcebergRest(rest) = spec {
+        let catalog = IcebergRestCatalog::open(rest).await?;
+        let table = catalog.open_table().await?.table;
+        let shape = preview::iceberg_shape(&table, true)?;
+        preview::check_fields_exist(schema, &shape)?;
+        let columns: Vec<String> = schema.fields().map(|(_, f)| f.name.clone()).collect();
+        let metadata = table.metadata();
+        let bindings = FieldBindings::onboard(
+            metadata.uuid().to_string(),
+            metadata.current_schema(),
+            &columns,
+        )
+        .map_err(|m| ApiError::invalid("schema", m))?;
+        return Ok((preview::source_types(&shape), Some(bindings)));
+    }
+    let catalog = catalogs::open(spec, &state.config).await?;
+    let files = catalog.list_files().await?;
+    if files.is_empty() {
+        return Ok((BTreeMap::new(), None));
+    }
+    let shape = preview::discover_shape(&catalog, &files).await?;
+    preview::check_fields_exist(schema, &shape)?;
+    Ok((preview::source_types(&shape), None))
+}
+
 pub async fn create(state: &AppState, body: Value) -> ApiResult<Value> {
     let Checked {
         mut config,
@@ -117,16 +155,7 @@ pub async fn create(state: &AppState, body: Value) -> ApiResult<Value> {
     if store::tables::get(&state.pool, &name).await?.is_some() {
         return Err(ApiError::Conflict(format!("table '{name}' already exists")));
     }
-    // The source must answer now: a table that can never sync is not created.
-    let catalog = catalogs::open(&source.spec, &state.config).await?;
-    let files = catalog.list_files().await?;
-    let source_types = if files.is_empty() {
-        Default::default()
-    } else {
-        let shape = preview::discover_shape(&catalog, &files).await?;
-        preview::check_fields_exist(&schema, &shape)?;
-        preview::source_types(&shape)
-    };
+    let (source_types, iceberg_bindings) = inspect_source(state, &source.spec, &schema).await?;
     let connection_id = connections::remember(state, &source)
         .await?
         .or(source.connection_id);
@@ -155,6 +184,9 @@ pub async fn create(state: &AppState, body: Value) -> ApiResult<Value> {
         },
     )
     .await?;
+    if let Some(bindings) = &iceberg_bindings {
+        store::iceberg::save(&mut *tx, &name, bindings).await?;
+    }
     store::tasks::create(&mut *tx, &name, "CREATE").await?;
     if !enabled {
         store::tasks::set_next_run(&mut *tx, &name, None).await?;

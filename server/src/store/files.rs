@@ -99,3 +99,15 @@ pub async fn mark_failed(
     .await?;
     Ok(())
 }
+
+/// Forgets a file that is no longer part of the source.
+pub async fn remove(exec: impl PgExecutor<'_>, table: &str, file_key: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM source_files WHERE table_name = $1 AND file_key = $2",
+        table,
+        file_key
+    )
+    .execute(exec)
+    .await?;
+    Ok(())
+}

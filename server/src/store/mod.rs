@@ -4,6 +4,7 @@ pub mod checkpoints;
 pub mod connections;
 pub mod embedded;
 pub mod files;
+pub mod iceberg;
 pub mod metrics;
 pub mod runs;
 pub mod schemas;

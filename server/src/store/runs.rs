@@ -23,6 +23,7 @@ pub struct SyncRun {
     pub bytes_read: i64,
     pub checkpoint_value: Option<String>,
     pub error_message: Option<String>,
+    pub note: Option<String>,
 }
 
 /// Counters a run reports as it goes.
@@ -102,13 +103,15 @@ pub async fn finish(
     status: &str,
     checkpoint_value: Option<&str>,
     error_message: Option<&str>,
+    note: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE sync_runs SET status = $2, ended_at = now(), checkpoint_value = $3, error_message = $4 WHERE id = $1",
+        "UPDATE sync_runs SET status = $2, ended_at = now(), checkpoint_value = $3, error_message = $4, note = $5 WHERE id = $1",
         run_id,
         status,
         checkpoint_value,
-        error_message
+        error_message,
+        note
     )
     .execute(exec)
     .await?;
@@ -118,7 +121,7 @@ pub async fn finish(
 pub async fn latest(exec: impl PgExecutor<'_>, table: &str) -> sqlx::Result<Option<SyncRun>> {
     sqlx::query_as!(
         SyncRun,
-        "SELECT id, table_name, trigger, status, worker, started_at, ended_at, files_listed, files_discovered, files_failed, segments_generated, segments_uploaded, rows_loaded, bytes_read, checkpoint_value, error_message FROM sync_runs WHERE table_name = $1 ORDER BY id DESC LIMIT 1",
+        "SELECT id, table_name, trigger, status, worker, started_at, ended_at, files_listed, files_discovered, files_failed, segments_generated, segments_uploaded, rows_loaded, bytes_read, checkpoint_value, error_message, note FROM sync_runs WHERE table_name = $1 ORDER BY id DESC LIMIT 1",
         table
     )
     .fetch_optional(exec)
@@ -132,7 +135,7 @@ pub async fn history(
 ) -> sqlx::Result<Vec<SyncRun>> {
     sqlx::query_as!(
         SyncRun,
-        "SELECT id, table_name, trigger, status, worker, started_at, ended_at, files_listed, files_discovered, files_failed, segments_generated, segments_uploaded, rows_loaded, bytes_read, checkpoint_value, error_message FROM sync_runs WHERE table_name = $1 ORDER BY id DESC LIMIT $2",
+        "SELECT id, table_name, trigger, status, worker, started_at, ended_at, files_listed, files_discovered, files_failed, segments_generated, segments_uploaded, rows_loaded, bytes_read, checkpoint_value, error_message, note FROM sync_runs WHERE table_name = $1 ORDER BY id DESC LIMIT $2",
         table,
         limit
     )

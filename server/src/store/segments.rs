@@ -104,3 +104,19 @@ pub async fn totals(exec: impl PgExecutor<'_>, table: &str) -> sqlx::Result<Segm
         bytes: row.bytes,
     })
 }
+
+/// Drops every segment of a source file that is gone from the source, returning
+/// their locations so the files can be deleted once the commit is durable.
+pub async fn remove_for_file(
+    exec: impl PgExecutor<'_>,
+    table: &str,
+    file_key: &str,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        "DELETE FROM segments WHERE table_name = $1 AND source_file_key = $2 RETURNING location",
+        table,
+        file_key
+    )
+    .fetch_all(exec)
+    .await
+}

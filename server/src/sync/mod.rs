@@ -1,5 +1,11 @@
 //! The watcher: cron-scheduled and manual syncs, claimed through leases, each run committed atomically.
 
+mod build;
+mod commit;
+mod files;
+mod iceberg;
 pub mod run;
 pub mod schedule;
 pub mod worker;
+
+pub use commit::{SNAPSHOT_ID, TIMESTAMP};

@@ -16,9 +16,13 @@ pub struct IcebergServer {
 impl IcebergServer {
     /// `auth` is `sigv4`, `bearer` or `oauth2`; `signing_name` applies to sigv4.
     pub async fn start(auth: &str, signing_name: &str) -> Self {
-        let args = ["--auth", auth, "--signing-name", signing_name];
+        Self::start_with(&["--auth", auth, "--signing-name", signing_name]).await
+    }
+
+    /// Starts the fixture with its own command-line options (see iceberg_rest_server.py).
+    pub async fn start_with(args: &[&str]) -> Self {
         let (child, info) =
-            super::start_fixture("iceberg_rest_server.py", &args, "is rustberg installed?").await;
+            super::start_fixture("iceberg_rest_server.py", args, "is rustberg installed?").await;
         Self {
             info,
             _child: child,

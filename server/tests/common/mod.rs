@@ -48,6 +48,15 @@ pub async fn start_fixture<T: serde::de::DeserializeOwned>(
     (child, ready)
 }
 
+/// The vendor documents the product follows (`../shared/seeds` beside the clone).
+pub fn seeds_dir() -> std::path::PathBuf {
+    std::env::var_os("LAKEPORT_SEEDS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/seeds")
+        })
+}
+
 pub fn admin_database_url() -> String {
     std::env::var("LAKEPORT_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
@@ -281,6 +290,11 @@ pub async fn onboard_local(
 }
 
 pub async fn onboard(app: &TestApp, table: &str, params: Value) -> Value {
+    onboard_task(app, table, "ExternalTableSyncTask", params).await
+}
+
+/// Like `onboard`, for a source configured under `task_type` (e.g. `IcebergIngestionTask`).
+pub async fn onboard_task(app: &TestApp, table: &str, task_type: &str, params: Value) -> Value {
     let (status, preview) = app
         .post(
             "/tables/preview",
@@ -288,7 +302,7 @@ pub async fn onboard(app: &TestApp, table: &str, params: Value) -> Value {
                 "tableConfig": {
                     "tableName": format!("{table}_OFFLINE"),
                     "tableType": "OFFLINE",
-                    "task": { "taskTypeConfigsMap": { "ExternalTableSyncTask": params } }
+                    "task": { "taskTypeConfigsMap": { task_type: params } }
                 },
                 "config": { "inference": { "embeddedSchemaEnabled": true } }
             }),

@@ -1,7 +1,9 @@
 //! `iceberg-rest`: tables behind an Iceberg REST catalog (AWS Glue, AWS S3 Tables, any REST catalog).
 
 mod client;
+pub mod evolution;
 mod sigv4;
+pub mod snapshots;
 pub mod table;
 
 use std::ops::Range;
@@ -18,11 +20,20 @@ pub struct IcebergRestCatalog {
     spec: IcebergRestSpec,
 }
 
-/// Syncing Iceberg tables (snapshot by snapshot) is the next step; until then a
-/// connection can be validated, browsed and previewed, and syncing says so plainly.
-const NOT_YET: &str = "syncing Iceberg tables is not available in this build yet: the connection can be validated, browsed and previewed";
+/// Iceberg data files are only meaningful with the delete files that apply to them, so
+/// they are read through `snapshots`, never as loose files.
+const NOT_LOOSE_FILES: &str = "an Iceberg table is read snapshot by snapshot with its delete files, not as loose Parquet files";
 
 impl IcebergRestCatalog {
+    /// `namespace.table`, as messages name the onboarded table.
+    pub fn table_name(&self) -> String {
+        self.spec
+            .table
+            .as_ref()
+            .map(|(ns, name)| format!("{}.{name}", ns.join(".")))
+            .unwrap_or_default()
+    }
+
     pub async fn open(spec: &IcebergRestSpec) -> CatalogResult<Self> {
         let mut client = RestClient::new(spec)?;
         client.connect().await?;
@@ -32,8 +43,9 @@ impl IcebergRestCatalog {
         })
     }
 
-    /// The table the connection's `table.namespace` / `table.tableName` name.
-    pub async fn open_table(&self) -> CatalogResult<iceberg::table::Table> {
+    /// The table the connection's `table.namespace` / `table.tableName` name, loaded now
+    /// (with fresh vended credentials, when the catalog vends them).
+    pub async fn open_table(&self) -> CatalogResult<table::LoadedTable> {
         let (namespace, name) = self.spec.table.as_ref().ok_or_else(|| {
             CatalogError::InvalidConfig(
                 "name the table with catalog.iceberg-rest.table.namespace and catalog.iceberg-rest.table.tableName".into(),
@@ -85,14 +97,14 @@ impl Catalog for IcebergRestCatalog {
     }
 
     async fn list_files(&self) -> CatalogResult<Vec<SourceFile>> {
-        Err(CatalogError::InvalidConfig(NOT_YET.into()))
+        Err(CatalogError::InvalidConfig(NOT_LOOSE_FILES.into()))
     }
 
     async fn read_all(&self, _file: &SourceFile) -> CatalogResult<Bytes> {
-        Err(CatalogError::InvalidConfig(NOT_YET.into()))
+        Err(CatalogError::InvalidConfig(NOT_LOOSE_FILES.into()))
     }
 
     async fn read_range(&self, _file: &SourceFile, _range: Range<u64>) -> CatalogResult<Bytes> {
-        Err(CatalogError::InvalidConfig(NOT_YET.into()))
+        Err(CatalogError::InvalidConfig(NOT_LOOSE_FILES.into()))
     }
 }

@@ -39,6 +39,9 @@ fn storage_props(storage: Option<&S3Spec>) -> HashMap<String, String> {
     props
 }
 
+/// The REST spec's key for when a vended S3 session token expires.
+const VENDED_EXPIRY: &str = "s3.session-token-expires-at-ms";
+
 /// Vended credentials win over the connection's keys: the catalog's `config`, then the
 /// `storage-credentials` entry whose prefix matches the table location best.
 fn vended_props(load: &Value, location: &str) -> HashMap<String, String> {
@@ -67,12 +70,28 @@ fn vended_props(load: &Value, location: &str) -> HashMap<String, String> {
     props
 }
 
+/// A loaded table and when the storage credentials the catalog vended for it expire.
+pub struct LoadedTable {
+    pub table: Table,
+    pub credentials_expire_at_ms: Option<i64>,
+}
+
+/// How long before vended credentials expire a long sync reloads the table for fresh ones.
+const CREDENTIAL_MARGIN_MS: i64 = 5 * 60 * 1000;
+
+impl LoadedTable {
+    pub fn credentials_expire_soon(&self, now_ms: i64) -> bool {
+        self.credentials_expire_at_ms
+            .is_some_and(|at| at - now_ms < CREDENTIAL_MARGIN_MS)
+    }
+}
+
 pub async fn load(
     client: &RestClient,
     namespace: &[String],
     name: &str,
     storage: Option<&S3Spec>,
-) -> Result<Table, CatalogError> {
+) -> Result<LoadedTable, CatalogError> {
     let load = client.load_table(namespace, name).await?;
     let metadata: TableMetadata =
         serde_json::from_value(load["metadata"].clone()).map_err(|e| {
@@ -83,6 +102,7 @@ pub async fn load(
         })?;
     let mut props = storage_props(storage);
     props.extend(vended_props(&load, metadata.location()));
+    let credentials_expire_at_ms = props.get(VENDED_EXPIRY).and_then(|v| v.parse::<i64>().ok());
     let file_io = FileIOBuilder::new(Arc::new(OpenDalResolvingStorageFactory::new()))
         .with_props(props)
         .build();
@@ -103,11 +123,15 @@ pub async fn load(
     if let Some(location) = load["metadata-location"].as_str() {
         builder = builder.metadata_location(location);
     }
-    builder.build().map_err(|e| {
+    let table = builder.build().map_err(|e| {
         CatalogError::BadData(format!(
             "cannot open table {}.{name}: {e}",
             namespace.join(".")
         ))
+    })?;
+    Ok(LoadedTable {
+        table,
+        credentials_expire_at_ms,
     })
 }
 
@@ -163,6 +187,6 @@ pub fn identity_partition_columns(table: &Table) -> Vec<String> {
         .collect()
 }
 
-fn read_error(err: iceberg::Error) -> CatalogError {
+pub(super) fn read_error(err: iceberg::Error) -> CatalogError {
     CatalogError::BadData(format!("reading the Iceberg table failed: {err}"))
 }
