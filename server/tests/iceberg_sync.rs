@@ -523,3 +523,92 @@ async fn a_dropped_re_created_or_unreachable_table_fails_the_run_clearly() {
     );
     app.stop().await;
 }
+
+#[tokio::test]
+async fn decimals_timestamps_dates_lists_structs_and_maps_preview_and_sync() {
+    let server = IcebergServer::start("bearer", "glue").await;
+    let typed = ["--table", "typed", "--schema", "typed"];
+    server
+        .table_step(&[&typed[..], &["append", "--ids", "0:50"]].concat())
+        .await;
+    let app = spawn_app().await;
+    let mut source = params(&server, true);
+    source["catalog.iceberg-rest.table.tableName"] = json!("typed");
+    let preview = onboard_task(&app, "typed", "IcebergIngestionTask", source).await;
+    let fields: BTreeMap<String, (String, bool)> = [
+        "dimensionFieldSpecs",
+        "metricFieldSpecs",
+        "dateTimeFieldSpecs",
+    ]
+    .iter()
+    .flat_map(|list| {
+        preview["schema"][*list]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    })
+    .map(|f| {
+        (
+            f["name"].as_str().unwrap().to_owned(),
+            (
+                f["dataType"].as_str().unwrap().to_owned(),
+                f["singleValueField"].as_bool().unwrap_or(true),
+            ),
+        )
+    })
+    .collect();
+    for (name, data_type, single) in [
+        ("id", "LONG", true),
+        ("price", "BIG_DECIMAL", true),
+        ("at", "TIMESTAMP", true),
+        ("at_tz", "TIMESTAMP", true),
+        ("day", "TIMESTAMP", true),
+        ("tags", "STRING", false),
+        ("address", "JSON", true),
+        ("attrs", "JSON", true),
+    ] {
+        assert_eq!(
+            fields.get(name),
+            Some(&(data_type.to_owned(), single)),
+            "{name} in {fields:?}"
+        );
+    }
+
+    completed(&app.wait_for_run_after("typed", 0).await["runs"][0]);
+    let stats = server.table_step(&[&typed[..], &["stats"]].concat()).await;
+    let row = app
+        .sql("SELECT count(*), sum(id), sum(price), count(tags), count(address), count(attrs) FROM typed")
+        .await[0]
+        .clone();
+    assert_eq!(
+        number(&row[0]),
+        number(&stats["rows"]),
+        "{row:?} vs {stats}"
+    );
+    assert_eq!(number(&row[1]), number(&stats["sum_id"]));
+    assert!(
+        (number(&row[2]) - number(&stats["sums"]["price"])).abs() < 1e-9,
+        "{row:?}"
+    );
+    for (index, field) in [(3, "tags"), (4, "address"), (5, "attrs")] {
+        assert_eq!(
+            number(&row[index]),
+            number(&stats["non_null"][field]),
+            "{field}"
+        );
+    }
+    let row = app
+        .sql("SELECT address, at = at_tz, day, tags FROM typed WHERE id = 3")
+        .await[0]
+        .clone();
+    let address: Value = serde_json::from_str(row[0].as_str().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("address is JSON text: {e}: {row:?}"));
+    assert_eq!(address, json!({ "city": "Kyiv", "zip": 1003 }), "{row:?}");
+    assert_eq!(
+        row[1],
+        json!(true),
+        "a timestamp and a timestamptz of the same instant: {row:?}"
+    );
+    assert_eq!(row[3], json!(["t0", "all"]), "{row:?}");
+    app.stop().await;
+}

@@ -4,10 +4,11 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Int64Array, StringArray, new_null_array};
+use arrow::array::{Array, ArrayRef, Int64Array, StringArray, StringBuilder, new_null_array};
 use arrow::compute::kernels::cast::{CastOptions, cast_with_options};
 use arrow::compute::{SortOptions, concat_batches, sort_to_indices, take_record_batch};
-use arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, FieldRef, SchemaRef, TimeUnit};
+use arrow::json::writer::{EncoderOptions, make_encoder};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -64,6 +65,9 @@ pub fn conform(
         });
         let column = match source {
             Some(array) if array.data_type() == field.data_type() => array,
+            Some(array) if is_nested(array.data_type()) && field.data_type() == &DataType::Utf8 => {
+                json_text(&array, field.name())?
+            }
             Some(array) => cast_with_options(&array, field.data_type(), &options).map_err(|e| {
                 format!(
                     "column '{}' cannot be read as {}: {e}",
@@ -88,6 +92,33 @@ pub fn conform(
         &RecordBatchOptions::new().with_row_count(Some(rows)),
     )
     .map_err(|e| format!("rows do not fit the table schema: {e}"))
+}
+
+fn is_nested(data_type: &DataType) -> bool {
+    matches!(data_type, DataType::Struct(_) | DataType::Map(..))
+}
+
+/// Structs and maps stored in a JSON column become one JSON document per row.
+fn json_text(array: &ArrayRef, name: &str) -> Result<ArrayRef, String> {
+    let field: FieldRef = Arc::new(Field::new(name, array.data_type().clone(), true));
+    let options = EncoderOptions::default();
+    let mut encoder = make_encoder(&field, array.as_ref(), &options)
+        .map_err(|e| format!("column '{name}' cannot be written as JSON: {e}"))?;
+    let mut text = StringBuilder::with_capacity(array.len(), array.len() * 32);
+    let mut buffer = Vec::new();
+    for row in 0..array.len() {
+        if array.is_null(row) {
+            text.append_null();
+            continue;
+        }
+        buffer.clear();
+        encoder.encode(row, &mut buffer);
+        text.append_value(
+            std::str::from_utf8(&buffer)
+                .map_err(|e| format!("column '{name}' produced invalid JSON text: {e}"))?,
+        );
+    }
+    Ok(Arc::new(text.finish()))
 }
 
 /// Builds one segment at `dest` from already-conformed batches. The file appears
