@@ -1,5 +1,7 @@
 //! The per-file ledger: which source files are loaded, as which segment, and which failed and why.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgExecutor;
@@ -21,6 +23,25 @@ pub struct LedgerEntry {
     pub attempts: i32,
     pub run_id: i64,
     pub updated_at: DateTime<Utc>,
+}
+
+impl LedgerEntry {
+    /// Whether this entry already holds `file` as it is now, loaded.
+    pub fn is_loaded(&self, file: &SourceFile) -> bool {
+        self.state == "LOADED" && self.etag == file.etag && self.size_bytes == file.size as i64
+    }
+}
+
+/// The ledger of a table, by file key.
+pub async fn by_key(
+    exec: impl PgExecutor<'_>,
+    table: &str,
+) -> sqlx::Result<HashMap<String, LedgerEntry>> {
+    Ok(for_table(exec, table)
+        .await?
+        .into_iter()
+        .map(|e| (e.file_key.clone(), e))
+        .collect())
 }
 
 pub async fn for_table(exec: impl PgExecutor<'_>, table: &str) -> sqlx::Result<Vec<LedgerEntry>> {

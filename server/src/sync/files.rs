@@ -1,7 +1,6 @@
 //! Syncing raw Parquet sources (S3 prefix, local folder): list, diff against the ledger,
 //! load new and re-written files in batches.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::anyhow;
@@ -29,22 +28,10 @@ pub async fn execute(
         .map_err(|e| anyhow!("listing {}: {e}", catalog.root_uri()))?;
     progress.files_listed = listed.len() as i32;
 
-    let ledger: HashMap<String, store::files::LedgerEntry> =
-        store::files::for_table(&state.pool, &ctx.table.name)
-            .await?
-            .into_iter()
-            .map(|e| (e.file_key.clone(), e))
-            .collect();
+    let ledger = store::files::by_key(&state.pool, &ctx.table.name).await?;
     let to_load: Vec<SourceFile> = listed
         .into_iter()
-        .filter(|file| match ledger.get(&file.key) {
-            Some(entry) => {
-                entry.state != "LOADED"
-                    || entry.etag != file.etag
-                    || entry.size_bytes != file.size as i64
-            }
-            None => true,
-        })
+        .filter(|file| !ledger.get(&file.key).is_some_and(|e| e.is_loaded(file)))
         .collect();
     progress.files_discovered = to_load.len() as i32;
     store::runs::record_progress(&state.pool, ctx.run_id, progress).await?;

@@ -2,7 +2,7 @@
 //! their delete files) are diffed against the ledger; files it added or whose deletes
 //! changed are loaded, files it removed are dropped, and the checkpoint moves to it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::{anyhow, bail};
@@ -121,12 +121,7 @@ async fn sync_snapshot(
         .map_err(|e| anyhow!("planning its files: {e}"))?;
     progress.files_listed = planned.len() as i32;
 
-    let ledger: HashMap<String, store::files::LedgerEntry> =
-        store::files::for_table(&state.pool, &ctx.table.name)
-            .await?
-            .into_iter()
-            .map(|e| (e.file_key.clone(), e))
-            .collect();
+    let ledger = store::files::by_key(&state.pool, &ctx.table.name).await?;
     let live: HashSet<&str> = planned.iter().map(|p| p.file.key.as_str()).collect();
     let removed: Vec<String> = ledger
         .keys()
@@ -137,10 +132,7 @@ async fn sync_snapshot(
     let mut to_load = Vec::new();
     for file in planned {
         match ledger.get(&file.file.key) {
-            Some(entry)
-                if entry.state == "LOADED"
-                    && entry.etag == file.file.etag
-                    && entry.size_bytes == file.file.size as i64 => {}
+            Some(entry) if entry.is_loaded(&file.file) => {}
             Some(entry) => {
                 replaces_loaded_rows |= entry.state == "LOADED";
                 to_load.push(file);

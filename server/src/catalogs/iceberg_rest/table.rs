@@ -156,18 +156,14 @@ pub async fn sample(table: &Table, limit: usize) -> Result<Vec<RecordBatch>, Cat
 
 /// The data files of the current snapshot, as URIs.
 pub async fn data_files(table: &Table) -> Result<Vec<String>, CatalogError> {
-    if table.metadata().current_snapshot().is_none() {
+    let Some(current) = table.metadata().current_snapshot() else {
         return Ok(vec![]);
-    }
-    let scan = table.scan().select_all().build().map_err(read_error)?;
-    let tasks: Vec<_> = scan
-        .plan_files()
-        .await
-        .map_err(read_error)?
-        .try_collect()
-        .await
-        .map_err(read_error)?;
-    Ok(tasks.into_iter().map(|t| t.data_file_path).collect())
+    };
+    Ok(super::snapshots::plan(table, current.snapshot_id(), &[])
+        .await?
+        .into_iter()
+        .map(|planned| planned.file.key)
+        .collect())
 }
 
 /// Names of the columns the default partition spec partitions by with `identity`.
