@@ -215,25 +215,7 @@ async fn an_iceberg_table_previews_from_its_current_snapshot() {
         )
         .await;
     assert_eq!(code, 200, "{body}");
-    let types: Vec<(String, String)> = [
-        "dimensionFieldSpecs",
-        "metricFieldSpecs",
-        "dateTimeFieldSpecs",
-    ]
-    .iter()
-    .flat_map(|list| {
-        body["schema"][*list]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    })
-    .map(|f| {
-        (
-            f["name"].as_str().unwrap().to_owned(),
-            f["dataType"].as_str().unwrap().to_owned(),
-        )
-    })
-    .collect();
+    let types = common::schema_fields(&body["schema"]);
     for expected in [
         ("id", "LONG"),
         ("city", "STRING"),
@@ -241,7 +223,9 @@ async fn an_iceberg_table_previews_from_its_current_snapshot() {
         ("ts", "TIMESTAMP"),
     ] {
         assert!(
-            types.contains(&(expected.0.to_owned(), expected.1.to_owned())),
+            types
+                .get(expected.0)
+                .is_some_and(|(data_type, _)| data_type == expected.1),
             "{expected:?} in {types:?}"
         );
     }

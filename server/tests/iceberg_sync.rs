@@ -535,28 +535,7 @@ async fn decimals_timestamps_dates_lists_structs_and_maps_preview_and_sync() {
     let mut source = params(&server, true);
     source["catalog.iceberg-rest.table.tableName"] = json!("typed");
     let preview = onboard_task(&app, "typed", "IcebergIngestionTask", source).await;
-    let fields: BTreeMap<String, (String, bool)> = [
-        "dimensionFieldSpecs",
-        "metricFieldSpecs",
-        "dateTimeFieldSpecs",
-    ]
-    .iter()
-    .flat_map(|list| {
-        preview["schema"][*list]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    })
-    .map(|f| {
-        (
-            f["name"].as_str().unwrap().to_owned(),
-            (
-                f["dataType"].as_str().unwrap().to_owned(),
-                f["singleValueField"].as_bool().unwrap_or(true),
-            ),
-        )
-    })
-    .collect();
+    let fields = common::schema_fields(&preview["schema"]);
     for (name, data_type, single) in [
         ("id", "LONG", true),
         ("price", "BIG_DECIMAL", true),

@@ -319,3 +319,24 @@ pub async fn onboard_task(app: &TestApp, table: &str, task_type: &str, params: V
     assert_eq!(status, 200, "table: {body}");
     preview
 }
+
+/// Every field of a schema (as preview returns it): name → (Pinot type, single-valued).
+pub fn schema_fields(schema: &Value) -> std::collections::BTreeMap<String, (String, bool)> {
+    [
+        "dimensionFieldSpecs",
+        "metricFieldSpecs",
+        "dateTimeFieldSpecs",
+    ]
+    .iter()
+    .flat_map(|list| schema[*list].as_array().cloned().unwrap_or_default())
+    .map(|f| {
+        (
+            f["name"].as_str().unwrap_or_default().to_owned(),
+            (
+                f["dataType"].as_str().unwrap_or_default().to_owned(),
+                f["singleValueField"].as_bool().unwrap_or(true),
+            ),
+        )
+    })
+    .collect()
+}
