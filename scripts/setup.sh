@@ -15,7 +15,8 @@ command -v curl >/dev/null || missing_packages+=(curl)
 command -v npm >/dev/null || missing_packages+=(nodejs npm)
 if [ "$mode" = test ]; then
   command -v jq >/dev/null || missing_packages+=(jq)
-  command -v python3 >/dev/null || missing_packages+=(python3 python3-pip)
+  command -v python3 >/dev/null || missing_packages+=(python3)
+  python3 -m pip --version >/dev/null 2>&1 || missing_packages+=(python3-pip)
   command -v chromium >/dev/null || missing_packages+=(chromium)
 fi
 if [ ${#missing_packages[@]} -gt 0 ]; then

@@ -128,13 +128,16 @@ async fn sync_snapshot(
         .filter(|k| !live.contains(k.as_str()))
         .cloned()
         .collect();
-    let mut replaces_loaded_rows = !removed.is_empty();
+    // A snapshot that only adds files may become visible batch by batch; one that
+    // removes or rewrites rows commits as a whole, so no query sees rows twice or
+    // rows missing in between.
+    let mut all_at_once = !removed.is_empty();
     let mut to_load = Vec::new();
     for file in planned {
         match ledger.get(&file.file.key) {
             Some(entry) if entry.is_loaded(&file.file) => {}
             Some(entry) => {
-                replaces_loaded_rows |= entry.state == "LOADED";
+                all_at_once |= entry.state == "LOADED";
                 to_load.push(file);
             }
             None => to_load.push(file),
@@ -156,10 +159,6 @@ async fn sync_snapshot(
         expected_rows,
     };
 
-    // A snapshot that only adds files may become visible batch by batch; one that
-    // removes or rewrites rows commits as a whole, so no query sees rows twice or
-    // rows missing in between.
-    let all_at_once = replaces_loaded_rows;
     let batch_size = state.config.sync.commit_batch_files.max(1);
     let chunks: Vec<Vec<PlannedFile>> = chunked(to_load, batch_size);
     let chunk_count = chunks.len();

@@ -25,6 +25,13 @@ fn top_level(schema: &Schema) -> BTreeMap<i32, &str> {
         .collect()
 }
 
+fn id_named(fields: &BTreeMap<i32, &str>, column: &str) -> Option<i32> {
+    fields
+        .iter()
+        .find(|(_, name)| **name == column)
+        .map(|(id, _)| *id)
+}
+
 impl FieldBindings {
     /// At onboarding each column binds to the top-level field of the same name.
     pub fn onboard(
@@ -35,13 +42,9 @@ impl FieldBindings {
         let fields = top_level(schema);
         let mut bound = BTreeMap::new();
         for column in columns {
-            let id = fields
-                .iter()
-                .find(|(_, name)| **name == column.as_str())
-                .map(|(id, _)| *id)
-                .ok_or_else(|| {
-                    format!("field '{column}' is not a top-level column of the Iceberg table")
-                })?;
+            let id = id_named(&fields, column).ok_or_else(|| {
+                format!("field '{column}' is not a top-level column of the Iceberg table")
+            })?;
             bound.insert(column.clone(), id);
         }
         Ok(Self {
@@ -68,11 +71,7 @@ impl FieldBindings {
         for column in columns {
             let id = match self.columns.get(column) {
                 Some(id) => *id,
-                None => fields
-                    .iter()
-                    .find(|(_, name)| **name == column.as_str())
-                    .map(|(id, _)| *id)
-                    .ok_or_else(|| {
+                None => id_named(&fields, column).ok_or_else(|| {
                         format!(
                             "column '{column}' of schema '{schema_name}' is not a field of the Iceberg table {table}"
                         )
