@@ -64,6 +64,39 @@ pub fn thousands(n: i64) -> String {
     out
 }
 
+/// `1536` as `1.5 KiB`: binary units, one decimal, for sizes people compare.
+pub fn bytes(n: i64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n.unsigned_abs() < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// `83_500` ms as `1m 24s`, for run durations.
+pub fn duration_ms(ms: i64) -> String {
+    if ms < 1_000 {
+        return format!("{ms} ms");
+    }
+    let secs = ms as f64 / 1000.0;
+    if secs < 60.0 {
+        return format!("{secs:.1}s");
+    }
+    let minutes = ms / 60_000;
+    let rest = (ms % 60_000) as f64 / 1000.0;
+    if minutes < 60 {
+        format!("{minutes}m {rest:.0}s")
+    } else {
+        format!("{}h {}m", minutes / 60, minutes % 60)
+    }
+}
+
 /// At most `max` characters, ending in `…` when cut; counts characters, not
 /// bytes, so multi-byte error text is never split mid-character.
 pub fn truncate_chars(text: &str, max: usize) -> Cow<'_, str> {
@@ -106,6 +139,18 @@ mod tests {
         assert_eq!(thousands(6_001_215), "6,001,215");
         assert_eq!(thousands(-1_234), "-1,234");
         assert_eq!(thousands(i64::MIN), "-9,223,372,036,854,775,808");
+    }
+
+    #[test]
+    fn sizes_and_durations_read_naturally() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+        assert_eq!(duration_ms(250), "250 ms");
+        assert_eq!(duration_ms(83_500), "1m 24s");
+        assert_eq!(duration_ms(12_340), "12.3s");
+        assert_eq!(duration_ms(3 * 3_600_000 + 60_000), "3h 1m");
     }
 
     #[test]

@@ -1,19 +1,24 @@
-//! Lakeport's web UI: Leptos components and server functions, rendered on the server and hydrated in the browser.
+//! Lakeport's web UI: Leptos pages rendered on the server and hydrated in the browser, talking to the REST API.
 //!
-//! The server crate renders [`shell`] and serves the server functions; the
-//! `lakeport-frontend` crate hydrates [`App`] in the browser. Data reaches the
-//! server functions only through the [`backend::UiBackend`] context (feature
-//! `ssr`), so this crate stays free of the server's own types.
+//! The server crate renders [`shell`]; the `lakeport-frontend` crate hydrates
+//! [`App`] in the browser. Pages read and change data only through
+//! [`client`], which calls the REST API (in-process while rendering on the
+//! server, `fetch` in the browser), so the UI never re-implements a rule.
 
-pub mod api;
+// Leptos views are deeply nested types; the wizard's exceed the default limit.
+#![recursion_limit = "256"]
+
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod client;
+mod components;
 mod format;
 pub mod model;
 mod pages;
+pub mod session;
 
-pub use api::list_tables;
 pub use model::TableSummary;
+pub use session::PageSession;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -23,11 +28,18 @@ use leptos_router::{
     path,
 };
 
-use pages::{NotFound, TablesPage};
+use components::NavBar;
+use pages::{
+    ConnectPage, ConnectionsPage, NotFound, QueryPage, SignInPage, TablePage, TablesPage,
+    TokensPage,
+};
 
 /// The whole HTML document; rendered on the server only, while the browser
 /// hydrates just the `<body>` contents, which is [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Written into the head so the hydrated app reads the same session the
+    // server rendered with (see `session::current`).
+    let session = session::current();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -37,6 +49,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Lets native controls and scrollbars follow the system theme,
                 // as the Tailwind `dark:` variants do.
                 <meta name="color-scheme" content="light dark" />
+                {session.map(|s| view! {
+                    <meta name=session::USER_META content=s.username />
+                    <meta name=session::CSRF_META content=s.csrf_token />
+                })}
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
@@ -58,6 +74,8 @@ pub fn App() -> impl IntoView {
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
 
+    // Every route waits for its data on the server (SsrMode::Async), so each
+    // page arrives complete and reads right before, or without, the WASM.
     view! {
         <Stylesheet id="leptos" href="/pkg/lakeport.css" />
         <Title formatter=|title: String| format!("{title} · Lakeport") />
@@ -66,25 +84,21 @@ pub fn App() -> impl IntoView {
             data-hydrated=move || hydrated.get().then_some("true")
         >
             <Router>
-                <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-                    <nav
-                        aria-label="Main"
-                        class="mx-auto flex max-w-7xl items-center gap-2 px-4 py-3 sm:px-6 lg:px-8"
-                    >
-                        <a
-                            href="/"
-                            class="flex items-center gap-2 text-lg font-semibold tracking-tight focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600"
-                        >
-                            <img src="/favicon.svg" alt="" width="24" height="24" />
-                            "Lakeport"
-                        </a>
-                    </nav>
-                </header>
+                <a
+                    href="#main"
+                    class="sr-only focus:not-sr-only focus:absolute focus:top-2 focus:left-2 focus:z-50 focus:rounded-md focus:bg-white focus:px-3 focus:py-2 focus:text-sm focus:shadow dark:focus:bg-slate-800"
+                >
+                    "Skip to content"
+                </a>
+                <NavBar />
                 <Routes fallback=|| view! { <NotFound /> }>
-                    // Async: the server waits for the list and sends complete
-                    // HTML, so the page reads right without JavaScript and its
-                    // <title> is in the head, at the cost of no early flush.
-                    <Route path=path!("/") view=TablesPage ssr=SsrMode::Async />
+                    <Route path=path!("/ui/sign-in") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/ui/tables") view=TablesPage ssr=SsrMode::Async />
+                    <Route path=path!("/ui/tables/:name") view=TablePage ssr=SsrMode::Async />
+                    <Route path=path!("/ui/connect") view=ConnectPage ssr=SsrMode::Async />
+                    <Route path=path!("/ui/connections") view=ConnectionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/ui/query") view=QueryPage ssr=SsrMode::Async />
+                    <Route path=path!("/ui/tokens") view=TokensPage ssr=SsrMode::Async />
                 </Routes>
             </Router>
         </div>

@@ -1,73 +1,116 @@
-// The tables page in a real browser: server-rendered, then hydrated and interactive.
+// The signed-in pages on real synced tables: the list, the table dashboard with pause and resume,
+// the query console and API tokens; each checked with axe and kept as a screenshot.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import {
+  base, launch, api, apiToken, waitFor, onboardLocal, newPage, signIn, hydrated,
+  checkAccessibility, shot, demoPath,
+} from './lakeport.mjs';
 
-const base = process.env.LAKEPORT_URL;
-const demoPath = process.env.LAKEPORT_DEMO_PATH;
-const shots = new URL('../test-results/', import.meta.url).pathname;
 let browser;
-
-async function api(path, body) {
-  const response = await fetch(base + path, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json();
-  assert.equal(response.status, 200, `${path}: ${JSON.stringify(json)}`);
-  return json;
-}
-
+let lineitem;
 before(async () => {
-  assert.ok(base && demoPath, 'run through end2end/run.sh');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launch();
+  lineitem = await onboardLocal('lineitem', demoPath);
 });
-
 after(async () => browser?.close());
 
-test('a synced table shows on the server-rendered page and the page hydrates', async () => {
-  const preview = await api('/tables/preview', {
-    tableConfig: { tableName: 'lineitem', task: { taskTypeConfigsMap: { ExternalTableSyncTask: {
-      catalogType: 'local', 'catalog.local.path': demoPath } } } },
-    config: { inference: { embeddedSchemaEnabled: true } },
-  });
-  await api('/schemas', preview.schema);
-  await api('/tables', preview.tableConfigs.offline);
-  const deadline = Date.now() + 60_000;
-  let status;
-  do {
-    status = await api('/tables/lineitem_OFFLINE/externalTable/status');
-    if (status.status === 'COMPLETED') break;
-    await new Promise((r) => setTimeout(r, 200));
-  } while (Date.now() < deadline);
-  assert.equal(status.status, 'COMPLETED');
-
-  // Before any script runs, the server's HTML already lists the table.
-  const html = await (await fetch(base + '/')).text();
-  assert.match(html, /lineitem/);
+test('the tables list renders on the server, hydrates and fits desktop and phone', async () => {
+  const html = await (await fetch(`${base}/ui/tables`, {
+    headers: { Authorization: `Bearer ${await apiToken()}` },
+  })).text();
+  assert.match(html, /lineitem/, 'the server-rendered HTML already lists the table');
 
   for (const [name, width] of [['desktop', 1280], ['phone', 390]]) {
-    const page = await browser.newPage({ viewport: { width, height: 800 } });
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(base + '/');
-    await page.waitForSelector('[data-hydrated="true"]', { timeout: 30_000 });
+    const page = await newPage(browser, width);
+    await signIn(page);
     const row = page.locator('tr[data-table="lineitem"]');
     await row.waitFor();
     assert.match(await row.innerText(), /Completed/);
-    assert.match(await row.innerText(), new RegExp(status.totalRows.toLocaleString('en-US')));
+    assert.match(await row.innerText(), new RegExp(lineitem.totalRows.toLocaleString('en-US')));
     await page.getByTestId('refresh').click();
     await row.waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
-    assert.equal(overflow, false, `the page itself must not scroll sideways at ${width}px`);
-    await page.screenshot({ path: `${shots}tables-${name}.png`, fullPage: true });
-    assert.deepEqual(errors, [], 'no errors in the browser console');
-    await page.close();
+    await checkAccessibility(page, `tables (${name})`);
+    await shot(page, `tables-${name}`);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
   }
+});
+
+test('the dashboard pauses and resumes a table that syncs every two seconds', async () => {
+  await onboardLocal('ticking', demoPath, '*/2 * * * * ?');
+  const page = await newPage(browser);
+  page.on('dialog', (dialog) => dialog.accept());
+  await signIn(page, '/ui/tables/ticking');
+  assert.match(await page.getByTestId('rows').innerText(), new RegExp(lineitem.totalRows.toLocaleString('en-US')));
+  assert.match(await page.getByTestId('checkpoint').innerText(), /files up to \d{4}-\d\d-\d\d/);
+  assert.match(await page.getByTestId('sql-snippet').innerText(), /SELECT count\(\*\) FROM ticking/);
+  await page.getByTestId('schema').waitFor();
+  assert.ok(await page.locator('[data-testid="schema"] tbody tr').count() > 5, 'the schema is listed');
+  assert.ok(await page.locator('[data-testid="ledger"] tr[data-file]').count() >= 2, 'the files are listed');
+  await checkAccessibility(page, 'table detail');
+  await shot(page, 'table-detail');
+
+  await page.getByTestId('toggle-state').click();
+  await waitFor('the table to pause', async () => !(await api('/tables/ticking_OFFLINE/externalTable/status')).enabled);
+  // A run already under way finishes normally; after it, nothing new starts.
+  const settled = await waitFor('runs to settle', async () => {
+    const s = await api('/tables/ticking_OFFLINE/externalTable/status');
+    return s.runs[0]?.status !== 'RUNNING' && s;
+  });
+  await new Promise((r) => setTimeout(r, 5_000));
+  const later = await api('/tables/ticking_OFFLINE/externalTable/status');
+  assert.equal(later.runs[0].runId, settled.runs[0].runId, 'no run while paused');
+  await page.locator('[data-status="PAUSED"]').first().waitFor();
+  await shot(page, 'table-detail-paused');
+
+  await page.getByTestId('toggle-state').click();
+  await waitFor('a run after resuming', async () => {
+    const s = await api('/tables/ticking_OFFLINE/externalTable/status');
+    return s.runs[0].runId > settled.runs[0].runId;
+  });
+  await page.locator(`tr[data-run="${settled.runs[0].runId + 1}"]`).waitFor({ timeout: 10_000 });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the query console answers with the synced row count and explains bad SQL', async () => {
+  const page = await newPage(browser);
+  await signIn(page, '/ui/query?sql=SELECT%20count(*)%20FROM%20lineitem');
+  await page.getByTestId('run-query').click();
+  const results = page.getByTestId('results');
+  await results.waitFor();
+  assert.equal((await results.locator('tbody td').first().innerText()).trim(), String(lineitem.totalRows));
+  assert.match(await page.getByTestId('query-summary').innerText(), /1 rows in/);
+  await checkAccessibility(page, 'query');
+  await shot(page, 'query');
+
+  await page.getByLabel('SQL').fill('DROP TABLE lineitem');
+  await page.getByTestId('run-query').click();
+  await page.getByTestId('query-error').waitFor();
+  assert.match(await page.getByTestId('query-error').innerText(), /DROP/i);
+  await page.context().close();
+});
+
+test('API tokens are created in the UI, work for scripts, and stop working when revoked', async () => {
+  const page = await newPage(browser);
+  page.on('dialog', (dialog) => dialog.accept());
+  await signIn(page, '/ui/tokens');
+  await page.getByLabel('Token name').fill('ci-script');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = await page.getByTestId('new-token').inputValue();
+  assert.match(secret, /^lp_/);
+  const asScript = () => fetch(`${base}/tables`, { headers: { Authorization: `Bearer ${secret}` } });
+  assert.equal((await asScript()).status, 200);
+  await checkAccessibility(page, 'tokens');
+  await shot(page, 'tokens');
+
+  await page.getByRole('button', { name: 'Revoke token ci-script' }).click();
+  await page.locator('tr[data-token="ci-script"]').waitFor({ state: 'detached' });
+  assert.equal((await asScript()).status, 401);
+  await page.goto(`${base}/ui/connections`);
+  await hydrated(page);
+  await checkAccessibility(page, 'connections');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
 });

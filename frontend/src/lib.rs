@@ -1,5 +1,8 @@
 //! Hydrates the server-rendered Lakeport pages in the browser.
 
+// Leptos views are deeply nested types; the wizard's exceed the default limit.
+#![recursion_limit = "256"]
+
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Called by the script that `HydrationScripts` puts in the page once the

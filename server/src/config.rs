@@ -24,6 +24,21 @@ pub struct Config {
     pub site_root: PathBuf,
     pub sync: SyncConfig,
     pub query: QueryConfig,
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthConfig {
+    /// The first user, created when there is none.
+    pub admin_username: String,
+    /// Its password; when absent, one is generated into `<data_dir>/initial-admin-password`.
+    pub admin_password: Option<String>,
+    /// Marks the session cookie Secure (and names it `__Host-…`). Browsers accept
+    /// Secure cookies from `http://localhost` and `127.0.0.1`; turn this off only to
+    /// serve plain HTTP to other hosts.
+    pub secure_cookies: bool,
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,6 +93,12 @@ impl Default for Config {
                 memory_limit_mb: 2048,
                 max_result_rows: 10_000,
             },
+            auth: AuthConfig {
+                admin_username: "admin".into(),
+                admin_password: None,
+                secure_cookies: true,
+                session_idle_minutes: 12 * 60,
+            },
         }
     }
 }
@@ -105,6 +126,7 @@ impl Config {
             self.local_roots.push(self.data_dir.join("lake"));
         }
         self.database_url = self.database_url.take().filter(|u| !u.trim().is_empty());
+        self.auth.admin_password = self.auth.admin_password.take().filter(|p| !p.is_empty());
         self.s3_endpoint = self
             .s3_endpoint
             .take()

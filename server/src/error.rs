@@ -13,6 +13,12 @@ pub enum ApiError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     BadRequest(String),
+    /// No valid session or API token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but this request may not be made (cross-site, or no CSRF token).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -47,6 +53,8 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Invalid { .. } | Self::BadRequest(_) | Self::Query(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -61,6 +69,8 @@ impl ApiError {
         match self {
             Self::Invalid { .. } => "INVALID_FIELD",
             Self::BadRequest(_) => "BAD_REQUEST",
+            Self::Unauthorized(_) => "UNAUTHORIZED",
+            Self::Forbidden(_) => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
@@ -87,7 +97,15 @@ impl IntoResponse for ApiError {
         if let Self::Invalid { field, .. } = &self {
             body["field"] = json!(field);
         }
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 9110: a 401 names the scheme that would work.
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"lakeport\""),
+            );
+        }
+        response
     }
 }
 

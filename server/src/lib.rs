@@ -1,6 +1,7 @@
 //! Lakeport: brings lake data into a queryable segment store and keeps it in sync.
 
 pub mod api;
+pub mod auth;
 pub mod catalogs;
 pub mod config;
 pub mod demo;

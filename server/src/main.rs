@@ -1,4 +1,4 @@
-//! The `lakeport` binary: serve, migrate, and write demo data.
+//! The `lakeport` binary: serve, migrate, manage users and tokens, and write demo data.
 
 use std::path::PathBuf;
 
@@ -30,6 +30,24 @@ enum Command {
     /// Apply database migrations and exit.
     Migrate,
     /// Write TPC-H lineitem as Parquet files (a demo dataset or benchmark input).
+    /// Create a user who can sign in; the password is read from standard input.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a user's password, read from standard input.
+    SetPassword {
+        #[arg(long)]
+        username: String,
+    },
+    /// Create an API token for a user and print it (for bootstrapping scripts).
+    CreateToken {
+        #[arg(long)]
+        username: String,
+        /// A name that says what the token is for.
+        #[arg(long)]
+        name: String,
+    },
     DemoData {
         /// Folder to write into (default: <data dir>/lake/tpch/lineitem).
         #[arg(long)]
@@ -63,6 +81,33 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
+        Command::CreateUser { username } => {
+            let password = read_password()?;
+            with_database(&config, |pool| async move {
+                lakeport::service::auth::create_user(&pool, &username, password).await?;
+                println!("created user '{username}'");
+                Ok(())
+            })
+            .await
+        }
+        Command::SetPassword { username } => {
+            let password = read_password()?;
+            with_database(&config, |pool| async move {
+                lakeport::service::auth::set_password(&pool, &username, password).await?;
+                println!("password of '{username}' changed");
+                Ok(())
+            })
+            .await
+        }
+        Command::CreateToken { username, name } => {
+            with_database(&config, |pool| async move {
+                let token =
+                    lakeport::service::auth::create_token_for(&pool, &username, &name).await?;
+                println!("{token}");
+                Ok(())
+            })
+            .await
+        }
         Command::DemoData {
             out,
             scale_factor,
@@ -85,6 +130,29 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Runs `work` against the migrated database, then closes it (and stops an
+/// embedded cluster this command started).
+async fn with_database<F, Fut>(config: &Config, work: F) -> anyhow::Result<()>
+where
+    F: FnOnce(sqlx::PgPool) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let database = Database::open(config).await?;
+    database.migrate().await?;
+    let result = work(database.pool.clone()).await;
+    database.close().await;
+    result
 }
 
 async fn shutdown_signal() {

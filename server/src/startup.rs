@@ -14,7 +14,7 @@ use crate::segments::DeepStore;
 use crate::state::AppState;
 use crate::store::Database;
 use crate::store::secrets::SecretBox;
-use crate::{api, sync, ui};
+use crate::{api, auth, sync, ui};
 
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
@@ -40,6 +40,7 @@ impl Application {
         let deep_store = DeepStore::new(config.segments_dir())?;
         let database = Database::open(&config).await?;
         database.migrate().await?;
+        crate::service::auth::ensure_first_admin(&database.pool, &config).await?;
         let listener = TcpListener::bind(config.listen_addr).await?;
         let mut config = config;
         config.listen_addr = listener.local_addr()?;
@@ -77,6 +78,7 @@ impl Application {
             .workers_enabled
             .then(|| tokio::spawn(sync::worker::run_workers(state.clone(), stop_rx.clone())));
         let app = router(state.clone());
+        let session_sweeper = tokio::spawn(auth::session::sweep_expired(state.pool.clone()));
         tracing::info!(addr = %state.config.listen_addr, worker = %state.worker_id, "Lakeport is listening");
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -87,14 +89,23 @@ impl Application {
         if let Some(workers) = workers {
             let _ = workers.await;
         }
+        session_sweeper.abort();
         database.close().await;
         Ok(())
     }
 }
 
+/// The API and the UI behind one sign-in check (sessions or API tokens).
 pub fn router(state: AppState) -> Router {
     let api = api::router().with_state(state.clone());
-    api.merge(ui::router(state))
+    let sessions = auth::session::layer(state.pool.clone(), &state.config.auth);
+    api.clone()
+        .merge(ui::router(state.clone(), api))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            auth::authenticate,
+        ))
+        .layer(sessions)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())

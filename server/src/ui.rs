@@ -1,69 +1,85 @@
-//! Serves the Leptos UI (SSR + hydration) and gives its server functions the same services the REST API uses.
+//! Serves the Leptos UI (SSR + hydration); pages reach the REST API in-process through [`InProcessApi`].
 
 use std::sync::Arc;
 
 use axum::Router;
-use lakeport_app::TableSummary;
-use lakeport_app::backend::{SharedBackend, UiBackend};
+use axum::body::Body;
+use axum::http::{Request, header};
+use axum::response::Redirect;
+use axum::routing::get;
+use lakeport_app::backend::{ApiBackend, SharedBackend};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use tower::ServiceExt;
 
+use crate::auth::Principal;
 use crate::state::AppState;
-use crate::store;
 
-struct Backend(AppState);
+/// Largest API answer a page render reads.
+const MAX_PAGE_DATA_BYTES: usize = 64 * 1024 * 1024;
+
+/// The REST API router, called without a network hop. It sits inside the
+/// sign-in check, so the page request's caller (its `Principal`) is passed on.
+struct InProcessApi(Router);
 
 #[async_trait::async_trait]
-impl UiBackend for Backend {
-    async fn list_tables(&self) -> Result<Vec<TableSummary>, String> {
-        let pool = &self.0.pool;
-        let tables = store::tables::list(pool).await.map_err(|e| e.to_string())?;
-        let mut summaries = Vec::with_capacity(tables.len());
-        for table in tables {
-            let latest = store::runs::latest(pool, &table.name)
-                .await
-                .map_err(|e| e.to_string())?;
-            let totals = store::segments::totals(pool, &table.name)
-                .await
-                .map_err(|e| e.to_string())?;
-            let task = store::tasks::state(pool, &table.name)
-                .await
-                .map_err(|e| e.to_string())?;
-            let last_success = store::runs::last_success(pool, &table.name)
-                .await
-                .map_err(|e| e.to_string())?;
-            summaries.push(TableSummary {
-                name: table.raw_name,
-                status: latest
-                    .as_ref()
-                    .map_or_else(|| "IDLE".to_owned(), |r| r.status.clone()),
-                enabled: table.enabled,
-                catalog_type: table.catalog_type,
-                source: table.source_uri,
-                rows: totals.rows,
-                segments: totals.segments,
-                last_success_ms: last_success.map(|t| t.timestamp_millis()),
-                next_run_ms: task
-                    .and_then(|t| t.next_run_at)
-                    .map(|t| t.timestamp_millis()),
-                last_error: latest.and_then(|r| r.error_message),
-            });
+impl ApiBackend for InProcessApi {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        extensions: axum::http::Extensions,
+    ) -> (u16, String) {
+        let mut request = match Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.unwrap_or_default()))
+        {
+            Ok(request) => request,
+            Err(err) => {
+                return (
+                    400,
+                    format!(r#"{{"error":"bad request from page: {err}"}}"#),
+                );
+            }
+        };
+        // Only who is calling crosses over: the page request's other extensions
+        // (its own route parameters, above all) would confuse the API's router.
+        if let Some(principal) = extensions.get::<Principal>() {
+            request.extensions_mut().insert(principal.clone());
         }
-        Ok(summaries)
+        if let Some(session) = extensions.get::<tower_sessions::Session>() {
+            request.extensions_mut().insert(session.clone());
+        }
+        let response = match self.0.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let status = response.status().as_u16();
+        match axum::body::to_bytes(response.into_body(), MAX_PAGE_DATA_BYTES).await {
+            Ok(bytes) => (status, String::from_utf8_lossy(&bytes).into_owned()),
+            Err(err) => (
+                500,
+                format!(r#"{{"error":"reading the API answer: {err}"}}"#),
+            ),
+        }
     }
 }
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, api: Router) -> Router {
     let options = LeptosOptions::builder()
         .output_name("lakeport")
         .site_root(state.config.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(state.config.listen_addr)
         .build();
-    let backend: SharedBackend = Arc::new(Backend(state));
+    let backend: SharedBackend = Arc::new(InProcessApi(api));
     let routes = generate_route_list(lakeport_app::App);
     Router::new()
+        .route("/", get(|| async { Redirect::to("/ui/tables") }))
         .leptos_routes_with_context(
             &options,
             routes,

@@ -225,3 +225,29 @@ async fn health_and_readiness() {
     assert_eq!(app.get("/ready").await.0, 200);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn schedules_are_explained_and_bad_ones_refused() {
+    let app = spawn_app().await;
+    let (code, body) = app
+        .get("/schedules/explain?schedule=0%20*/5%20*%20*%20*%20%3F")
+        .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["description"], "every 5 minutes");
+    let runs: Vec<i64> = body["nextRunsMs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert_eq!(runs.len(), 5);
+    assert!(runs.windows(2).all(|w| w[1] - w[0] == 300_000), "{runs:?}");
+    assert_eq!(runs[0] % 300_000, 0, "on the five-minute marks: {runs:?}");
+
+    let (code, body) = app.get("/schedules/explain?schedule=every%20day").await;
+    assert_error(code, &body, 400, "not a cron expression");
+    assert_eq!(body["field"], "schedule");
+    let (code, body) = app.get("/schedules/explain").await;
+    assert_error(code, &body, 400, "is required");
+    app.stop().await;
+}

@@ -343,7 +343,7 @@ async fn snapshots_sync_one_by_one_and_match_pyiceberg() {
 }
 
 /// Seed 002's curl lines, read from the seed and run unchanged but for the host, the table
-/// name and the sample snapshot id.
+/// name, the sample snapshot id and the Authorization header seed 000 says to add.
 async fn run_seed_002_curl_lines(app: &TestApp, server: &IcebergServer) {
     let seed = std::fs::read_dir(seeds_dir())
         .expect("seeds")
@@ -375,7 +375,13 @@ async fn run_seed_002_curl_lines(app: &TestApp, server: &IcebergServer) {
             .replace("<TABLE_NAME>", TABLE)
             .replace("1234567890123456789", &snapshot);
         let output = tokio::process::Command::new("bash")
-            .args(["-c", &format!("{command} -sS --fail-with-body")])
+            .args([
+                "-c",
+                &format!(
+                    "{command} -sS --fail-with-body -H 'Authorization: Bearer {}'",
+                    app.token
+                ),
+            ])
             .output()
             .await
             .expect("curl runs");

@@ -44,21 +44,27 @@ async fn launch(envs: &[(&str, String)], port: u16) -> Process {
         .kill_on_drop(true)
         .spawn()
         .expect("binary starts");
-    let process = Process {
-        child,
-        address: format!("http://127.0.0.1:{port}"),
-        client: reqwest::Client::new(),
-    };
+    let address = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        if let Ok(response) = process
-            .client
-            .get(format!("{}/ready", process.address))
-            .send()
-            .await
+        if let Ok(response) = reqwest::get(format!("{address}/ready")).await
             && response.status().is_success()
         {
-            return process;
+            // No password was configured: the first run wrote one for the admin.
+            let data_dir = envs
+                .iter()
+                .find(|(k, _)| *k == "LAKEPORT_DATA_DIR")
+                .map(|(_, v)| v.clone())
+                .expect("tests set LAKEPORT_DATA_DIR");
+            let password =
+                std::fs::read_to_string(Path::new(&data_dir).join("initial-admin-password"))
+                    .expect("the generated admin password is in the data dir");
+            let token = common::admin_token(&address, password.trim()).await;
+            return Process {
+                child,
+                client: common::client_with_token(&token),
+                address,
+            };
         }
         assert!(Instant::now() < deadline, "lakeport did not become ready");
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -79,7 +79,7 @@ async fn the_seed_quickstart_runs_unchanged() {
         &quickstart_script(),
         &[
             ("CONTROLLER", app.address.clone()),
-            ("AUTH", "Authorization: Bearer test-token".into()),
+            ("AUTH", format!("Authorization: Bearer {}", app.token)),
             ("BUCKET", "lake".into()),
             ("PREFIX", "trips/".into()),
             ("REGION", s3.creds.region.clone()),

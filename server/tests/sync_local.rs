@@ -269,3 +269,104 @@ async fn a_paused_table_runs_nothing_until_resumed() {
     assert_eq!(app.scalar("SELECT count(*) FROM paused").await, json!(20));
     app.stop().await;
 }
+
+/// A file whose `city` and `amount` have nulls in rows 1 and 3.
+fn file_with_nulls(path: &std::path::Path) {
+    use arrow::array::{Float64Array, Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+    let batch = arrow::record_batch::RecordBatch::try_new(
+        std::sync::Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("amount", DataType::Float64, true),
+            Field::new("city", DataType::Utf8, true),
+        ])),
+        vec![
+            std::sync::Arc::new(Int64Array::from(vec![0, 1, 2, 3])),
+            std::sync::Arc::new(Float64Array::from(vec![Some(1.5), None, Some(2.5), None])),
+            std::sync::Arc::new(StringArray::from(vec![
+                Some("Oslo"),
+                None,
+                Some("Lima"),
+                None,
+            ])),
+        ],
+    )
+    .unwrap();
+    common::data::write_parquet(path, &batch);
+}
+
+#[tokio::test]
+async fn null_handling_off_stores_default_values_and_refresh_push_is_refused() {
+    let app = spawn_app().await;
+    file_with_nulls(&app.lake.join("nulls/a.parquet"));
+    let folder = app.lake.join("nulls");
+    for (table, null_handling) in [("kept", true), ("filled", false)] {
+        let (status, preview) = app
+            .post(
+                "/tables/preview",
+                &json!({
+                    "tableConfig": { "tableName": table, "task": { "taskTypeConfigsMap": {
+                        "ExternalTableSyncTask": { "catalogType": "local", "catalog.local.path": folder.to_string_lossy() }
+                    } } },
+                    "config": { "inference": { "embeddedSchemaEnabled": true } }
+                }),
+            )
+            .await;
+        assert_eq!(status, 200, "{preview}");
+        let mut config = preview["tableConfigs"]["offline"].clone();
+        assert_eq!(
+            config["tableIndexConfig"]["nullHandlingEnabled"], true,
+            "on by default"
+        );
+        assert_eq!(
+            config["ingestionConfig"]["batchIngestionConfig"]["segmentIngestionType"],
+            "APPEND"
+        );
+        let (status, body) = app.post("/schemas", &preview["schema"]).await;
+        assert_eq!(status, 200, "{body}");
+
+        let mut refresh = config.clone();
+        refresh["ingestionConfig"]["batchIngestionConfig"]["segmentIngestionType"] =
+            json!("REFRESH");
+        let (status, body) = app.post("/tables", &refresh).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(
+            body["field"],
+            "ingestionConfig.batchIngestionConfig.segmentIngestionType"
+        );
+        let (status, _) = app.get(&format!("/tables/{table}")).await;
+        assert_eq!(status, 404, "a refused table leaves nothing behind");
+
+        config["tableIndexConfig"]["nullHandlingEnabled"] = json!(null_handling);
+        let (status, body) = app.post("/tables", &config).await;
+        assert_eq!(status, 200, "{body}");
+        app.wait_for_run_after(table, 0).await;
+    }
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM kept WHERE city IS NULL")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM kept WHERE amount IS NULL")
+            .await,
+        2
+    );
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM filled WHERE city IS NULL OR amount IS NULL")
+            .await,
+        0
+    );
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM filled WHERE city = 'null'")
+            .await,
+        2
+    );
+    // amount is a metric (a DOUBLE), whose default is 0.
+    assert_eq!(
+        app.scalar("SELECT count(*) FROM filled WHERE amount = 0")
+            .await,
+        2
+    );
+    app.stop().await;
+}

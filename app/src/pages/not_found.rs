@@ -21,7 +21,7 @@ pub fn NotFound() -> impl IntoView {
                 "There is nothing at this address."
             </p>
             <a
-                href="/"
+                href="/ui/tables"
                 class="mt-6 inline-block font-medium text-sky-700 underline-offset-4 hover:underline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 dark:text-sky-400"
             >
                 "Back to tables"

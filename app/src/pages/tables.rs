@@ -3,7 +3,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::{api::list_tables, format, model::TableSummary};
+use crate::client;
+use crate::components::{
+    Alert, MAIN, PRIMARY_BUTTON, PageHeader, SECONDARY_BUTTON, StatusBadge, none_cell, time_cell,
+    use_polling,
+};
+use crate::format;
+use crate::model::{TableSummaries, TableSummary};
 
 /// Long errors (stack-like driver messages) would stretch the table; the full
 /// text stays one hover away in `title`.
@@ -20,22 +26,27 @@ jq .tableConfigs.offline preview.json | curl -X POST "$LAKEPORT/tables" \
   -H 'Content-Type: application/json' -d @-"#;
 
 const NONE_CELL: &str = "text-slate-400 dark:text-slate-500";
+/// How often the list refreshes itself once the page is live.
+const POLL_MS: u64 = 5_000;
 
 #[component]
 pub fn TablesPage() -> impl IntoView {
-    let tables = Resource::new(|| (), |_| list_tables());
+    let tables = Resource::new(
+        || (),
+        |_| client::get::<TableSummaries>("/tables?view=summary"),
+    );
     let (pending, set_pending) = signal(false);
+    use_polling(POLL_MS, move || tables.refetch());
 
     view! {
         <Title text="Tables" />
-        <main class="mx-auto w-full min-w-0 max-w-7xl flex-1 px-4 py-6 sm:px-6 lg:px-8">
-            <div class="flex flex-wrap items-center justify-between gap-3">
-                <h1 class="text-2xl font-semibold tracking-tight">"Tables"</h1>
+        <main id="main" class=MAIN>
+            <PageHeader title="Tables">
                 // A real GET form, so the button reloads the page even before
                 // (or without) the WASM; once hydrated it refetches in place.
                 <form
                     method="get"
-                    action="/"
+                    action="/ui/tables"
                     on:submit=move |ev| {
                         ev.prevent_default();
                         tables.refetch();
@@ -45,12 +56,15 @@ pub fn TablesPage() -> impl IntoView {
                         type="submit"
                         data-testid="refresh"
                         aria-busy=move || pending.get().then_some("true")
-                        class="inline-flex items-center gap-2 rounded-md bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm ring-1 ring-slate-300 ring-inset hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-sky-600 aria-busy:opacity-70 dark:bg-slate-800 dark:text-slate-200 dark:ring-slate-700 dark:hover:bg-slate-700"
+                        class=SECONDARY_BUTTON
                     >
                         {move || if pending.get() { "Refreshing…" } else { "Refresh" }}
                     </button>
                 </form>
-            </div>
+                <a href="/ui/connect" class=PRIMARY_BUTTON data-testid="connect">
+                    "+ Connect External Table"
+                </a>
+            </PageHeader>
             // Transition rather than plain Suspense: on refresh the current
             // list stays on screen instead of flashing back to the fallback.
             <Transition
@@ -65,9 +79,12 @@ pub fn TablesPage() -> impl IntoView {
             >
                 {move || Suspend::new(async move {
                     match tables.await {
-                        Ok(list) if list.is_empty() => view! { <EmptyState /> }.into_any(),
-                        Ok(list) => view! { <TablesTable tables=list /> }.into_any(),
-                        Err(err) => view! { <LoadError message=err.to_string() /> }.into_any(),
+                        Ok(list) if list.tables.is_empty() => view! { <EmptyState /> }.into_any(),
+                        Ok(list) => view! { <TablesTable tables=list.tables /> }.into_any(),
+                        Err(err) => {
+                            view! { <Alert title="Could not load tables." message=err.message /> }
+                                .into_any()
+                        }
                     }
                 })}
             </Transition>
@@ -87,7 +104,7 @@ fn TablesTable(tables: Vec<TableSummary>) -> impl IntoView {
         </p>
         // The table keeps its natural width and this box scrolls, so narrow
         // phones get a horizontal scroll instead of a squashed or broken page.
-        <div class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
+        <div tabindex="0" role="region" aria-label="Tables" class="mt-2 overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
             <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
                 <caption class="sr-only">"Tables synced by Lakeport"</caption>
                 <thead class="bg-slate-50 dark:bg-slate-800/50">
@@ -139,11 +156,17 @@ fn TableRow(table: TableSummary) -> impl IntoView {
     // both places are cloned up front.
     let row_key = table.name.clone();
     let source_title = table.source.clone();
+    let detail = format!("/ui/tables/{}", client::encode_component(&table.name));
 
     view! {
         <tr data-table=row_key class="hover:bg-slate-50 dark:hover:bg-slate-800/40">
             <th scope="row" class="px-3 py-2 text-left align-top font-medium whitespace-nowrap">
-                <span class="block">{table.name}</span>
+                <a
+                    href=detail
+                    class="block text-sky-700 underline-offset-4 hover:underline focus-visible:outline-2 focus-visible:outline-sky-600 dark:text-sky-400"
+                >
+                    {table.name}
+                </a>
                 <span class="block text-xs font-normal text-slate-500 dark:text-slate-400">
                     {table.catalog_type}
                 </span>
@@ -179,80 +202,18 @@ fn TableRow(table: TableSummary) -> impl IntoView {
 }
 
 #[component]
-fn StatusBadge(status: String) -> impl IntoView {
-    let (label, colours) = match status.as_str() {
-        "IDLE" => (
-            "Idle",
-            "bg-slate-100 text-slate-700 ring-slate-500/20 dark:bg-slate-800 dark:text-slate-300 dark:ring-slate-400/20",
-        ),
-        "RUNNING" => (
-            "Running",
-            "bg-sky-50 text-sky-700 ring-sky-600/20 dark:bg-sky-950 dark:text-sky-300 dark:ring-sky-400/30",
-        ),
-        "COMPLETED" => (
-            "Completed",
-            "bg-green-50 text-green-700 ring-green-600/20 dark:bg-green-950 dark:text-green-300 dark:ring-green-400/30",
-        ),
-        "FAILED" => (
-            "Failed",
-            "bg-red-50 text-red-700 ring-red-600/20 dark:bg-red-950 dark:text-red-300 dark:ring-red-400/30",
-        ),
-        // A state this build does not know yet: show it as the server spells it.
-        _ => (
-            status.as_str(),
-            "bg-slate-100 text-slate-700 ring-slate-500/20 dark:bg-slate-800 dark:text-slate-300 dark:ring-slate-400/20",
-        ),
-    };
-    let class = format!(
-        "inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium whitespace-nowrap ring-1 ring-inset {colours}"
-    );
-    let label = label.to_owned();
-
-    view! {
-        <span data-status=status class=class>
-            {label}
-        </span>
-    }
-}
-
-fn time_cell(ms: Option<i64>, missing: &'static str) -> AnyView {
-    match ms {
-        Some(ms) => view! {
-            <time datetime=format::utc_iso(ms) title=format::utc_datetime(ms) class="tabular-nums">
-                {format::utc_minutes(ms)}
-            </time>
-        }
-        .into_any(),
-        None => none_cell(missing),
-    }
-}
-
-/// A dash for an empty cell, with its meaning spelled out for screen readers,
-/// which would otherwise announce a bare dash.
-fn none_cell(meaning: &'static str) -> AnyView {
-    view! {
-        <span class=NONE_CELL aria-label=meaning title=meaning>
-            "—"
-        </span>
-    }
-    .into_any()
-}
-
-#[component]
 fn EmptyState() -> impl IntoView {
     view! {
         <section
             data-testid="empty"
             class="mt-6 rounded-lg border border-dashed border-slate-300 px-6 py-10 text-center dark:border-slate-700"
         >
-            <p class="font-medium">
-                "No tables yet — create one with "
-                <code class="rounded bg-slate-100 px-1 py-0.5 font-mono text-sm whitespace-nowrap dark:bg-slate-800">
-                    "POST /tables"
-                </code> "."
+            <p class="font-medium">"No tables yet."</p>
+            <p class="mt-2">
+                <a href="/ui/connect" class=PRIMARY_BUTTON>"+ Connect External Table"</a>
             </p>
-            <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
-                "Create its schema first with "
+            <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">
+                "Or script it: create its schema first with "
                 <code class="rounded bg-slate-100 px-1 py-0.5 font-mono whitespace-nowrap dark:bg-slate-800">
                     "POST /schemas"
                 </code> "; "
@@ -264,18 +225,5 @@ fn EmptyState() -> impl IntoView {
                 <code>{CREATE_EXAMPLE}</code>
             </pre>
         </section>
-    }
-}
-
-#[component]
-fn LoadError(message: String) -> impl IntoView {
-    view! {
-        <div
-            role="alert"
-            class="mt-6 rounded-lg border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800 dark:border-red-900 dark:bg-red-950 dark:text-red-200"
-        >
-            <p class="font-medium">"Could not load tables."</p>
-            <p class="mt-1 break-words">{message}</p>
-        </div>
     }
 }

@@ -1,12 +1,12 @@
 //! `POST /connections/browse` and `POST /tables/preview`.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use uuid::Uuid;
 
 use super::extract::ApiJson;
-use crate::catalogs;
 use crate::error::{ApiError, ApiResult};
 use crate::model::table_config::{TaskParams, param_text};
 use crate::preview::{self, PreviewRequest};
@@ -28,6 +28,9 @@ struct ConnectionBody {
     kind: String,
     #[serde(deserialize_with = "string_params")]
     params: TaskParams,
+    /// What to call the saved connection (the wizard's "Catalog Connection Name").
+    #[serde(default)]
+    name: Option<String>,
 }
 
 fn string_params<'de, D: serde::Deserializer<'de>>(
@@ -58,12 +61,42 @@ pub async fn browse(
             ),
         ));
     }
-    let source =
-        connections::resolve(&state, &request.connection.params, "connection.params").await?;
-    let catalog = catalogs::open(&source.spec, &state.config).await?;
-    let items = catalog.browse(&request.path).await?;
-    connections::remember(&state, &source).await?;
-    Ok(Json(json!({ "items": items })))
+    Ok(Json(
+        connections::browse(
+            &state,
+            &request.connection.params,
+            &request.path,
+            request.connection.name.as_deref(),
+        )
+        .await?,
+    ))
+}
+
+pub async fn list_connections(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+    Ok(Json(connections::list(&state).await?))
+}
+
+pub async fn validate_connection(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        connections::validate(&state, connection_id(&id)?).await?,
+    ))
+}
+
+pub async fn delete_connection(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        connections::delete(&state, connection_id(&id)?).await?,
+    ))
+}
+
+fn connection_id(id: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(id)
+        .map_err(|_| ApiError::invalid("id", format!("'{id}' is not a connection id (a UUID)")))
 }
 
 pub async fn preview(

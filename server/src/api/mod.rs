@@ -1,5 +1,6 @@
 //! The REST surface: seed paths and field names, thin handlers over the service layer.
 
+mod auth;
 mod catalog;
 mod extract;
 mod metrics;
@@ -8,7 +9,7 @@ mod query;
 mod tables;
 
 use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 
 use crate::state::AppState;
 
@@ -17,7 +18,21 @@ pub fn router() -> Router<AppState> {
         .route("/health", get(query::health))
         .route("/ready", get(query::ready))
         .route("/metrics", get(metrics::metrics))
+        .route("/auth/sign-in", post(auth::sign_in))
+        .route("/auth/sign-out", post(auth::sign_out))
+        .route("/auth/me", get(auth::me))
+        .route(
+            "/auth/tokens",
+            get(auth::list_tokens).post(auth::create_token),
+        )
+        .route("/auth/tokens/{id}", delete(auth::revoke_token))
+        .route("/connections", get(catalog::list_connections))
         .route("/connections/browse", post(catalog::browse))
+        .route("/connections/{id}", delete(catalog::delete_connection))
+        .route(
+            "/connections/{id}/validate",
+            post(catalog::validate_connection),
+        )
         .route("/tables/preview", post(catalog::preview))
         .route(
             "/schemas",
@@ -49,6 +64,7 @@ pub fn router() -> Router<AppState> {
         .route("/tables/{name}/iceberg/files", get(observe::file_count))
         .route("/segments/{name}", get(observe::segments))
         .route("/tasks/schedule", post(observe::schedule))
+        .route("/schedules/explain", get(observe::explain_schedule))
         .route(
             "/tasks/{task_type}/{name}/taskstates",
             get(observe::task_states),

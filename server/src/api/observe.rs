@@ -144,3 +144,23 @@ pub async fn segments(
 ) -> ApiResult<Json<Value>> {
     Ok(Json(status::segments(&state, &table).await?))
 }
+
+#[derive(Debug, Deserialize)]
+pub struct ExplainQuery {
+    schedule: Option<String>,
+}
+
+/// `GET /schedules/explain?schedule=0 */5 * * * ?`: the schedule in words and its next
+/// five run times, so a person can check a cron expression before saving it.
+pub async fn explain_schedule(ApiQuery(query): ApiQuery<ExplainQuery>) -> ApiResult<Json<Value>> {
+    let expression = query
+        .schedule
+        .ok_or_else(|| ApiError::invalid("schedule", "is required, e.g. '0 */5 * * * ?'"))?;
+    let next = crate::sync::schedule::next_runs(&expression, chrono::Utc::now(), 5)
+        .map_err(|e| ApiError::invalid("schedule", e))?;
+    Ok(Json(json!({
+        "schedule": expression,
+        "description": crate::sync::schedule::describe(&expression),
+        "nextRunsMs": next.iter().map(|t| t.timestamp_millis()).collect::<Vec<_>>(),
+    })))
+}

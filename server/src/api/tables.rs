@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::extract::{ApiJson, ApiQuery};
 use crate::error::{ApiError, ApiResult};
-use crate::service::{schemas, tables};
+use crate::service::{schemas, status, tables};
 use crate::state::AppState;
 
 pub async fn create(
@@ -18,8 +18,24 @@ pub async fn create(
     Ok(Json(tables::create(&state, body).await?))
 }
 
-pub async fn list(State(state): State<AppState>) -> ApiResult<Json<Value>> {
-    Ok(Json(tables::list(&state).await?))
+#[derive(Deserialize)]
+pub struct ListQuery {
+    view: Option<String>,
+}
+
+/// The seed's list of names, or with `?view=summary` each table's state.
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    match query.view.as_deref() {
+        None | Some("names") => Ok(Json(tables::list(&state).await?)),
+        Some("summary") => Ok(Json(json!(status::summaries(&state).await?))),
+        Some(other) => Err(ApiError::invalid(
+            "view",
+            format!("'{other}' is not a view; use 'names' or 'summary'"),
+        )),
+    }
 }
 
 pub async fn get(

@@ -88,11 +88,12 @@ impl SourceSpec {
     pub fn identity(&self) -> String {
         match self {
             Self::Local(local) => format!("local|{}", local.path.display()),
+            // The prefix is left out: tables under different folders of one
+            // bucket, read with the same key, share one saved connection.
             Self::S3(s3) => format!(
-                "s3|{}|{}|{}|{}|{}",
+                "s3|{}|{}|{}|{}",
                 s3.endpoint.as_deref().unwrap_or(""),
                 s3.bucket,
-                s3.prefix,
                 s3.region,
                 s3.access_key
             ),

@@ -119,6 +119,20 @@ fn is_true(value: &bool) -> bool {
     *value
 }
 
+impl FieldSpec {
+    /// What a null becomes when the table does not keep nulls, if the schema
+    /// decides it: the field's own `defaultNullValue`, or 0 for metrics. Other
+    /// fields take their stored type's default (see the segment builder).
+    pub fn configured_null_default(&self, role: FieldRole) -> Option<String> {
+        match (&self.default_null_value, role) {
+            (Some(serde_json::Value::String(text)), _) => Some(text.clone()),
+            (Some(other), _) => Some(other.to_string()),
+            (None, FieldRole::Metric) => Some("0".into()),
+            (None, _) => None,
+        }
+    }
+}
+
 /// Which spec list a field sits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldRole {

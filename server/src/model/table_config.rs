@@ -86,8 +86,45 @@ impl TableConfig {
         map.get_mut(*key)
     }
 
+    /// Whether nulls are kept as nulls (`tableIndexConfig.nullHandlingEnabled`,
+    /// on unless turned off) or replaced by each field's default value.
+    pub fn null_handling_enabled(&self) -> bool {
+        self.extra
+            .get("tableIndexConfig")
+            .and_then(|c| c.get("nullHandlingEnabled"))
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+    }
+
     /// Checks what every table needs, naming the field that is wrong.
     pub fn validate_common(&self) -> Result<(), ApiError> {
+        let null_handling = self
+            .extra
+            .get("tableIndexConfig")
+            .and_then(|c| c.get("nullHandlingEnabled"));
+        if let Some(value) = null_handling
+            && !value.is_boolean()
+        {
+            return Err(ApiError::invalid(
+                "tableIndexConfig.nullHandlingEnabled",
+                format!("must be true or false, not {value}"),
+            ));
+        }
+        let push_type = self
+            .extra
+            .get("ingestionConfig")
+            .and_then(|c| c.get("batchIngestionConfig"))
+            .and_then(|c| c.get("segmentIngestionType"));
+        if let Some(value) = push_type
+            && value.as_str().map(str::to_ascii_uppercase).as_deref() != Some("APPEND")
+        {
+            return Err(ApiError::invalid(
+                "ingestionConfig.batchIngestionConfig.segmentIngestionType",
+                format!(
+                    "{value} is not supported: external tables append a segment per new source file; use \"APPEND\""
+                ),
+            ));
+        }
         let raw = self.raw_name();
         if raw.is_empty() {
             return Err(ApiError::invalid("tableName", "must not be empty"));

@@ -203,7 +203,7 @@ pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<Pre
     let at = format!("tableConfig.task.taskTypeConfigsMap.{kind}");
     let source = connections::resolve(state, params, &at).await?;
     let sample = sample_source(state, &source.spec, &options).await?;
-    connections::remember(state, &source).await?;
+    connections::remember(state, &source, None).await?;
 
     if let Some(uris) = sample.file_uris {
         return Ok(PreviewResponse {
@@ -275,6 +275,7 @@ pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<Pre
         schema: schema.clone(),
         time_column,
         bloom_filter_columns: vec![],
+        null_handling: table_config.null_handling_enabled(),
     };
     let transformed = sample
         .batches
@@ -460,10 +461,18 @@ pub fn enrich_config(
         .extra
         .entry("replication")
         .or_insert(json!("1"));
-    config
+    let index_config = config
         .extra
         .entry("tableIndexConfig")
         .or_insert_with(|| json!({ "loadMode": "MMAP" }));
+    if let Some(index_config) = index_config.as_object_mut() {
+        index_config
+            .entry("nullHandlingEnabled")
+            .or_insert(json!(true));
+    }
+    config.extra.entry("ingestionConfig").or_insert_with(|| {
+        json!({ "batchIngestionConfig": { "segmentIngestionType": "APPEND", "segmentIngestionFrequency": "DAILY" } })
+    });
     config.extra.entry("tenants").or_insert_with(|| json!({}));
     config.extra.entry("metadata").or_insert_with(|| json!({}));
     if let Some(params) = config.sync_task_mut() {

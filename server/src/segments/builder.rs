@@ -4,8 +4,12 @@ use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Int64Array, StringArray, StringBuilder, new_null_array};
+use arrow::array::{
+    Array, ArrayRef, Int64Array, Scalar, StringArray, StringBuilder, new_null_array,
+};
+use arrow::compute::is_not_null;
 use arrow::compute::kernels::cast::{CastOptions, cast_with_options};
+use arrow::compute::kernels::zip::zip;
 use arrow::compute::{SortOptions, concat_batches, sort_to_indices, take_record_batch};
 use arrow::datatypes::{DataType, Field, FieldRef, SchemaRef, TimeUnit};
 use arrow::json::writer::{EncoderOptions, make_encoder};
@@ -26,6 +30,8 @@ pub struct SegmentPlan {
     pub arrow_schema: SchemaRef,
     pub time_column: Option<String>,
     pub bloom_filter_columns: Vec<String>,
+    /// False: nulls become each field's default value (the table's null handling is off).
+    pub null_handling: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +83,11 @@ pub fn conform(
             })?,
             None => new_null_array(field.data_type(), rows),
         };
+        let column = if !plan.null_handling && column.null_count() > 0 {
+            fill_nulls(&column, field, plan)?
+        } else {
+            column
+        };
         if !field.is_nullable() && column.null_count() > 0 {
             return Err(format!(
                 "column '{}' is marked notNull but has {} null values",
@@ -92,6 +103,60 @@ pub fn conform(
         &RecordBatchOptions::new().with_row_count(Some(rows)),
     )
     .map_err(|e| format!("rows do not fit the table schema: {e}"))
+}
+
+/// Replaces nulls with the field's default value (see `FieldSpec::default_null_text`).
+/// List columns keep their nulls: an empty list is not a value of the element type.
+fn fill_nulls(column: &ArrayRef, field: &Field, plan: &SegmentPlan) -> Result<ArrayRef, String> {
+    let Some((role, spec)) = plan.schema.fields().find(|(_, f)| f.name == *field.name()) else {
+        return Ok(column.clone());
+    };
+    if matches!(
+        field.data_type(),
+        DataType::List(_) | DataType::LargeList(_)
+    ) {
+        return Ok(column.clone());
+    }
+    let text = spec
+        .configured_null_default(role)
+        .unwrap_or_else(|| type_null_default(field.data_type()));
+    let default = cast_with_options(
+        &StringArray::from(vec![text.as_str()]),
+        field.data_type(),
+        &CastOptions {
+            safe: false,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| {
+        format!(
+            "default value '{text}' of column '{}' does not fit {}: {e}",
+            field.name(),
+            field.data_type()
+        )
+    })?;
+    let present = is_not_null(column.as_ref()).map_err(|e| e.to_string())?;
+    zip(&present, column, &Scalar::new(default))
+        .map_err(|e| format!("filling nulls of '{}': {e}", field.name()))
+}
+
+/// Pinot's defaults for dimensions, by stored type: the type's minimum, negative
+/// infinity, false, the epoch, or the text "null".
+fn type_null_default(data_type: &DataType) -> String {
+    match data_type {
+        DataType::Int8 => i8::MIN.to_string(),
+        DataType::Int16 => i16::MIN.to_string(),
+        DataType::Int32 => i32::MIN.to_string(),
+        DataType::Int64 => i64::MIN.to_string(),
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => "-inf".into(),
+        DataType::Boolean => "false".into(),
+        DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => {
+            "1970-01-01T00:00:00".into()
+        }
+        DataType::Binary | DataType::LargeBinary => String::new(),
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "null".into(),
+        _ => "0".into(),
+    }
 }
 
 fn is_nested(data_type: &DataType) -> bool {
@@ -262,7 +327,48 @@ mod tests {
             schema,
             time_column: Some("ts".into()),
             bloom_filter_columns: vec!["id".into()],
+            null_handling: true,
         }
+    }
+
+    #[test]
+    fn without_null_handling_nulls_become_default_values() {
+        let mut plan = plan();
+        plan.null_handling = false;
+        let source = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![
+                Field::new("id", DataType::Int32, true),
+                Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
+            ])),
+            vec![
+                Arc::new(Int32Array::from(vec![Some(1), None])),
+                Arc::new(TimestampMillisecondArray::from(vec![None, Some(5)])),
+            ],
+        )
+        .unwrap();
+        // `year` is not in the file or its path: all nulls, filled too.
+        let conformed = conform(&source, "part.parquet", &plan).unwrap();
+        let column = |name: &str| conformed.column_by_name(name).unwrap().clone();
+        // The default is the stored type's minimum, whichever integer width it is.
+        let id = arrow::compute::cast(&column("id"), &DataType::Int64).unwrap();
+        let id = id.as_any().downcast_ref::<Int64Array>().unwrap();
+        let minimum = match column("id").data_type() {
+            DataType::Int32 => i64::from(i32::MIN),
+            _ => i64::MIN,
+        };
+        assert_eq!(id.values().to_vec(), vec![1, minimum]);
+        assert_eq!(id.null_count(), 0);
+        let ts = column("ts");
+        let ts = ts
+            .as_any()
+            .downcast_ref::<TimestampMillisecondArray>()
+            .unwrap();
+        assert_eq!(ts.values().to_vec(), vec![0, 5]);
+        assert_eq!(column("year").null_count(), 0);
+
+        plan.null_handling = true;
+        let kept = conform(&source, "part.parquet", &plan).unwrap();
+        assert_eq!(kept.column_by_name("id").unwrap().null_count(), 1);
     }
 
     #[test]

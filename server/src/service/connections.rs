@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::catalogs::{SourceSpec, parse_source};
+use serde_json::{Value, json};
+
+use crate::catalogs::{self, SourceSpec, parse_source};
 use crate::error::{ApiError, ApiResult};
 use crate::model::table_config::{SECRET_MASK, TableConfig, TaskParams, is_secret_param};
 use crate::state::AppState;
@@ -71,7 +73,13 @@ pub async fn resolve(state: &AppState, params: &TaskParams, at: &str) -> ApiResu
 
 /// Saves the connection's secrets, sealed, once they have been shown to work, so a
 /// later config that carries the mask can use them. Sources with no secrets are not saved.
-pub async fn remember(state: &AppState, source: &ResolvedSource) -> ApiResult<Option<Uuid>> {
+/// `name` is the person's name for it (the wizard's "Catalog Connection Name");
+/// without one, a first save is named after the source.
+pub async fn remember(
+    state: &AppState,
+    source: &ResolvedSource,
+    name: Option<&str>,
+) -> ApiResult<Option<Uuid>> {
     let secrets: BTreeMap<String, String> = source
         .params
         .iter()
@@ -90,10 +98,15 @@ pub async fn remember(state: &AppState, source: &ResolvedSource) -> ApiResult<Op
     let sealed = state.secrets.seal(&secrets).map_err(ApiError::internal)?;
     let identity = source.spec.identity();
     let digest = hex::encode(Sha256::digest(identity.as_bytes()));
-    let name = format!("{} ({})", source.spec.display_uri(), &digest[..8]);
+    let chosen = name.map(str::trim).filter(|n| !n.is_empty());
+    let name = chosen.map_or_else(
+        || format!("{} ({})", source.spec.display_uri(), &digest[..8]),
+        str::to_owned,
+    );
     let id = store::connections::upsert(
         &state.pool,
         &name,
+        chosen.is_some(),
         source.spec.catalog_type(),
         &identity,
         &serde_json::Value::Object(public),
@@ -165,4 +178,101 @@ pub async fn resolve_stored(
         ));
     }
     parse_source(&filled, "task")
+}
+
+/// Validates a connection by browsing `path` in it (a 200, even with no items,
+/// proves the credentials work) and saves it when it has secrets.
+pub async fn browse(
+    state: &AppState,
+    params: &TaskParams,
+    path: &str,
+    name: Option<&str>,
+) -> ApiResult<Value> {
+    let source = resolve(state, params, "connection.params").await?;
+    let catalog = catalogs::open(&source.spec, &state.config).await?;
+    let items = catalog.browse(path).await?;
+    remember(state, &source, name).await.map_err(|e| match e {
+        ApiError::Conflict(_) => ApiError::invalid(
+            "connection.name",
+            format!(
+                "a different connection is already named '{}'",
+                name.unwrap_or_default()
+            ),
+        ),
+        other => other,
+    })?;
+    Ok(json!({ "items": items }))
+}
+
+/// Saved connections, secrets masked, each with the tables that use it.
+pub async fn list(state: &AppState) -> ApiResult<Value> {
+    let rows = store::connections::list_with_tables(&state.pool).await?;
+    let mut connections = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut params = row.params.as_object().cloned().unwrap_or_default();
+        let secrets = state
+            .secrets
+            .open(&row.secrets)
+            .map_err(ApiError::internal)?;
+        for key in secrets.keys() {
+            params.insert(key.clone(), json!(SECRET_MASK));
+        }
+        connections.push(json!({
+            "id": row.id,
+            "name": row.name,
+            "catalogType": row.catalog_type,
+            "params": params,
+            "tables": row.tables,
+            "createdAt": row.created_at.timestamp_millis(),
+            "updatedAt": row.updated_at.timestamp_millis(),
+        }));
+    }
+    Ok(json!({ "connections": connections }))
+}
+
+/// Checks a saved connection again with its stored secrets.
+pub async fn validate(state: &AppState, id: Uuid) -> ApiResult<Value> {
+    let connection = store::connections::by_id(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no saved connection with id {id}")))?;
+    let mut params: TaskParams = connection
+        .params
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    params.insert("catalogType".into(), connection.catalog_type.clone());
+    let secrets = state
+        .secrets
+        .open(&connection.secrets)
+        .map_err(ApiError::internal)?;
+    params.extend(secrets);
+    let spec = parse_source(&params, "connection.params")?;
+    let items = catalogs::open(&spec, &state.config)
+        .await?
+        .browse("")
+        .await?;
+    Ok(json!({ "id": id, "status": "OK", "items": items.len() }))
+}
+
+/// Deletes a saved connection unless a table still uses it.
+pub async fn delete(state: &AppState, id: Uuid) -> ApiResult<Value> {
+    let using = store::connections::tables_using(&state.pool, id).await?;
+    if !using.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "connection {id} is used by table(s) {}; delete those tables first",
+            using.join(", ")
+        )));
+    }
+    match store::connections::delete(&state.pool, id).await {
+        Ok(true) => Ok(json!({ "status": "deleted", "id": id })),
+        Ok(false) => Err(ApiError::NotFound(format!(
+            "no saved connection with id {id}"
+        ))),
+        // A table created from it since the check above.
+        Err(err) => Err(err.into()),
+    }
 }

@@ -1,5 +1,6 @@
 //! Service functions: the logic behind each API call, shared by the REST handlers and the UI.
 
+pub mod auth;
 pub mod connections;
 pub mod schemas;
 pub mod status;

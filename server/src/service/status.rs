@@ -1,5 +1,6 @@
 //! What the observability endpoints report: the latest run, its history, checkpoint, ledger and segments.
 
+use lakeport_app::model::{TableSummaries, TableSummary};
 use serde_json::{Value, json};
 
 use crate::catalogs::iceberg_rest::{IcebergRestCatalog, snapshots};
@@ -181,4 +182,40 @@ pub async fn task_states(state: &AppState, task_type: &str, name: &str) -> ApiRe
         })
         .collect();
     Ok(Value::Object(states))
+}
+
+/// Every table with its state, for the Tables page (`GET /tables?view=summary`).
+/// A run in progress shows as RUNNING even when paused (it finishes normally);
+/// otherwise a paused table shows PAUSED.
+pub async fn summaries(state: &AppState) -> ApiResult<TableSummaries> {
+    let pool = &state.pool;
+    let mut summaries = Vec::new();
+    for table in store::tables::list(pool).await? {
+        let latest = store::runs::latest(pool, &table.name).await?;
+        let totals = store::segments::totals(pool, &table.name).await?;
+        let task = store::tasks::state(pool, &table.name).await?;
+        let last_success = store::runs::last_success(pool, &table.name).await?;
+        let run_status = latest.as_ref().map(|r| r.status.as_str());
+        let status = match run_status {
+            Some("RUNNING") => "RUNNING",
+            _ if !table.enabled => "PAUSED",
+            Some(status) => status,
+            None => "IDLE",
+        };
+        summaries.push(TableSummary {
+            status: status.to_owned(),
+            name: table.raw_name,
+            enabled: table.enabled,
+            catalog_type: table.catalog_type,
+            source: table.source_uri,
+            rows: totals.rows,
+            segments: totals.segments,
+            last_success_ms: last_success.map(|t| t.timestamp_millis()),
+            next_run_ms: task
+                .and_then(|t| t.next_run_at)
+                .map(|t| t.timestamp_millis()),
+            last_error: latest.and_then(|r| r.error_message),
+        });
+    }
+    Ok(TableSummaries { tables: summaries })
 }

@@ -156,7 +156,7 @@ pub async fn create(state: &AppState, body: Value) -> ApiResult<Value> {
         return Err(ApiError::Conflict(format!("table '{name}' already exists")));
     }
     let (source_types, iceberg_bindings) = inspect_source(state, &source.spec, &schema).await?;
-    let connection_id = connections::remember(state, &source)
+    let connection_id = connections::remember(state, &source, None)
         .await?
         .or(source.connection_id);
 
@@ -224,7 +224,7 @@ pub async fn update(state: &AppState, path_name: &str, body: Value) -> ApiResult
             "the source of an existing table cannot be changed (its loaded files would no longer match); create a new table instead",
         ));
     }
-    let connection_id = connections::remember(state, &source)
+    let connection_id = connections::remember(state, &source, None)
         .await?
         .or(existing.connection_id);
     config.table_name = existing.name.clone();

@@ -14,10 +14,13 @@ pub struct ConnectionRow {
 }
 
 /// Saves a connection under its identity, replacing the sealed secrets of an earlier
-/// save (a rotated secret for the same key). Returns the connection's id.
+/// save (a rotated secret for the same key). An earlier save keeps its parameters
+/// (e.g. the prefix browsing started at) and its name, unless `rename` says the
+/// caller chose this one. Returns the connection's id.
 pub async fn upsert(
     exec: impl PgExecutor<'_>,
     name: &str,
+    rename: bool,
     catalog_type: &str,
     identity: &str,
     params: &serde_json::Value,
@@ -26,7 +29,8 @@ pub async fn upsert(
     sqlx::query_scalar!(
         r#"
         INSERT INTO connections (id, name, catalog_type, identity, params, secrets) VALUES ($1, $2, $3, $4, $5, $6)
-        ON CONFLICT (identity) DO UPDATE SET secrets = EXCLUDED.secrets, params = EXCLUDED.params, updated_at = now()
+        ON CONFLICT (identity) DO UPDATE SET secrets = EXCLUDED.secrets,
+            name = CASE WHEN $7 THEN EXCLUDED.name ELSE connections.name END, updated_at = now()
         RETURNING id
         "#,
         Uuid::new_v4(),
@@ -34,7 +38,8 @@ pub async fn upsert(
         catalog_type,
         identity,
         params,
-        secrets
+        secrets,
+        rename
     )
     .fetch_one(exec)
     .await
@@ -71,4 +76,49 @@ pub async fn name_taken(exec: impl PgExecutor<'_>, name: &str) -> sqlx::Result<b
     .fetch_optional(exec)
     .await?;
     Ok(found.is_some())
+}
+
+/// A saved connection as listed, with the tables created from it.
+#[derive(Debug, Clone)]
+pub struct ConnectionUse {
+    pub id: Uuid,
+    pub name: String,
+    pub catalog_type: String,
+    pub params: serde_json::Value,
+    pub secrets: Vec<u8>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub tables: Vec<String>,
+}
+
+pub async fn list_with_tables(exec: impl PgExecutor<'_>) -> sqlx::Result<Vec<ConnectionUse>> {
+    sqlx::query_as!(
+        ConnectionUse,
+        r#"
+        SELECT c.id, c.name, c.catalog_type, c.params, c.secrets, c.created_at, c.updated_at,
+               COALESCE(array_agg(t.raw_name ORDER BY t.raw_name) FILTER (WHERE t.name IS NOT NULL), '{}') AS "tables!"
+        FROM connections c LEFT JOIN tables t ON t.connection_id = c.id
+        GROUP BY c.id ORDER BY c.name
+        "#
+    )
+    .fetch_all(exec)
+    .await
+}
+
+/// The tables created from a connection.
+pub async fn tables_using(exec: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        "SELECT raw_name FROM tables WHERE connection_id = $1 ORDER BY raw_name",
+        id
+    )
+    .fetch_all(exec)
+    .await
+}
+
+/// Deletes a connection; the tables' foreign key refuses it while one uses it.
+pub async fn delete(exec: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query!("DELETE FROM connections WHERE id = $1", id)
+        .execute(exec)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -10,8 +10,11 @@ pub mod runs;
 pub mod schemas;
 pub mod secrets;
 pub mod segments;
+pub mod sessions;
 pub mod tables;
 pub mod tasks;
+pub mod tokens;
+pub mod users;
 
 use std::str::FromStr;
 use std::time::Duration;

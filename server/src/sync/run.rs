@@ -128,6 +128,7 @@ async fn execute(
         )),
         time_column: config.segments_config.time_column_name.clone(),
         bloom_filter_columns: bloom_filter_columns(&config),
+        null_handling: config.null_handling_enabled(),
         schema,
     });
 

@@ -27,9 +27,98 @@ pub fn next_after(expression: &str, after: DateTime<Utc>) -> Option<DateTime<Utc
     parse(expression).ok()?.after(&after).next()
 }
 
+/// The schedule in words, for the common shapes; anything else is "a custom
+/// schedule", and the next run times (see [`next_runs`]) say the rest.
+pub fn describe(expression: &str) -> String {
+    let normalised = expression.trim().replace('?', "*");
+    let mut fields: Vec<&str> = normalised.split_whitespace().collect();
+    if fields.len() == 5 {
+        fields.insert(0, "0");
+    }
+    let [sec, min, hour, dom, month, dow, rest @ ..] = fields.as_slice() else {
+        return "not a cron expression".into();
+    };
+    let every_day = *dom == "*" && *month == "*" && rest.iter().all(|y| *y == "*");
+    let step = |field: &str| field.strip_prefix("*/").and_then(|n| n.parse::<u32>().ok());
+    let number = |field: &str| field.parse::<u32>().ok();
+    let plural = |n: u32, unit: &str| {
+        if n == 1 {
+            format!("every {unit}")
+        } else {
+            format!("every {n} {unit}s")
+        }
+    };
+    if !every_day {
+        return "a custom schedule".into();
+    }
+    let on_days = match *dow {
+        "*" => String::new(),
+        days => format!(" on {days}"),
+    };
+    match (*sec, *min, *hour) {
+        ("*", "*", "*") => format!("every second{on_days}"),
+        (s, "*", "*") if step(s).is_some() => {
+            format!("{}{on_days}", plural(step(s).unwrap_or(1), "second"))
+        }
+        (s, "*", "*") if number(s).is_some() => format!("every minute{on_days}"),
+        (s, m, "*") if number(s) == Some(0) && step(m).is_some() => {
+            format!("{}{on_days}", plural(step(m).unwrap_or(1), "minute"))
+        }
+        (s, m, h)
+            if number(s) == Some(0) && number(m).is_some() && (h == "*" || step(h).is_some()) =>
+        {
+            format!(
+                "{} at minute {}{on_days}",
+                plural(step(h).unwrap_or(1), "hour"),
+                number(m).unwrap_or(0)
+            )
+        }
+        (s, m, h) if number(s) == Some(0) && number(m).is_some() && number(h).is_some() => {
+            let when = format!(
+                "{:02}:{:02} UTC",
+                number(h).unwrap_or(0),
+                number(m).unwrap_or(0)
+            );
+            if on_days.is_empty() {
+                format!("every day at {when}")
+            } else {
+                format!("at {when}{on_days}")
+            }
+        }
+        _ => "a custom schedule".into(),
+    }
+}
+
+/// The next `count` run times after `after`.
+pub fn next_runs(
+    expression: &str,
+    after: DateTime<Utc>,
+    count: usize,
+) -> Result<Vec<DateTime<Utc>>, String> {
+    Ok(parse(expression)?.after(&after).take(count).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_schedules_read_as_words() {
+        for (expression, words) in [
+            ("0 */5 * * * ?", "every 5 minutes"),
+            ("0 */1 * * * ?", "every minute"),
+            ("*/5 * * * *", "every 5 minutes"),
+            ("*/2 * * * * ?", "every 2 seconds"),
+            ("0 15 * * * ?", "every hour at minute 15"),
+            ("0 0 */6 * * ?", "every 6 hours at minute 0"),
+            ("0 30 2 * * ?", "every day at 02:30 UTC"),
+            ("0 0 9 ? * MON-FRI", "at 09:00 UTC on MON-FRI"),
+            ("0 0 0 1 1 ?", "a custom schedule"),
+            ("nonsense", "not a cron expression"),
+        ] {
+            assert_eq!(describe(expression), words, "{expression}");
+        }
+    }
 
     #[test]
     fn quartz_and_five_field_forms_are_accepted() {

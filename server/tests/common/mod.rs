@@ -80,7 +80,72 @@ pub async fn fresh_database() -> String {
     format!("{base}/{name}")
 }
 
+/// The first user's password in every test app (user `admin`).
+pub const ADMIN_PASSWORD: &str = "test-admin-password";
+
+/// A signed-in browser session: its cookie (`name=value`) and CSRF token.
+pub struct BrowserSession {
+    pub cookie: String,
+    pub csrf_token: String,
+    /// The whole `Set-Cookie` header, for checking its attributes.
+    pub set_cookie: String,
+}
+
+/// Signs in as `username` the way the UI does and returns the session.
+pub async fn sign_in(address: &str, username: &str, password: &str) -> BrowserSession {
+    let response = reqwest::Client::new()
+        .post(format!("{address}/auth/sign-in"))
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .expect("sign-in request");
+    let set_cookie = response
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let (status, body) = decode(response).await;
+    assert_eq!(status, 200, "sign-in failed: {body}");
+    BrowserSession {
+        cookie: set_cookie.split(';').next().unwrap_or_default().to_owned(),
+        csrf_token: body["csrfToken"].as_str().expect("csrfToken").to_owned(),
+        set_cookie,
+    }
+}
+
+/// An API token for `admin`, created through the API with a signed-in session.
+pub async fn admin_token(address: &str, password: &str) -> String {
+    let session = sign_in(address, "admin", password).await;
+    let response = reqwest::Client::new()
+        .post(format!("{address}/auth/tokens"))
+        .header("cookie", &session.cookie)
+        .header("x-csrf-token", &session.csrf_token)
+        .json(&json!({ "name": format!("test-{}", uuid::Uuid::new_v4().simple()) }))
+        .send()
+        .await
+        .expect("token request");
+    let (status, body) = decode(response).await;
+    assert_eq!(status, 200, "token creation failed: {body}");
+    body["token"].as_str().expect("token").to_owned()
+}
+
+/// A client that sends `token` with every request, as scripts do.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header value"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
 pub struct TestApp {
+    /// The API token `client` sends.
+    pub token: String,
     pub address: String,
     pub client: reqwest::Client,
     pub data_dir: PathBuf,
@@ -105,6 +170,7 @@ pub fn test_config(database_url: &str, data_dir: &std::path::Path) -> Config {
     config.sync.commit_batch_files = 2;
     // Runs come only from creation and triggers, so no cron tick lands mid-test.
     config.sync.default_schedule = "0 0 0 1 1 ?".into();
+    config.auth.admin_password = Some(ADMIN_PASSWORD.into());
     config.finish();
     config
 }
@@ -139,9 +205,11 @@ pub async fn start(config: Config) -> TestApp {
             .await
             .expect("server runs");
     });
+    let token = admin_token(&address, ADMIN_PASSWORD).await;
     TestApp {
+        client: client_with_token(&token),
+        token,
         address,
-        client: reqwest::Client::new(),
         data_dir,
         lake,
         database_url,
@@ -152,6 +220,13 @@ pub async fn start(config: Config) -> TestApp {
 }
 
 impl TestApp {
+    /// A connection pool on the app's database, for checks the API cannot make.
+    pub async fn pool(&self) -> sqlx::PgPool {
+        sqlx::PgPool::connect(&self.database_url)
+            .await
+            .expect("test database")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -1,0 +1,283 @@
+//! A table's dashboard: live status, files vs segments, checkpoint, errors, run history, ledger, schema and a query to start from.
+
+mod ledger;
+mod runs;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::client::{self, ApiFailure, encode_component};
+use crate::components::{
+    Alert, CARD, DANGER_BUTTON, MAIN, MUTED, PageHeader, SECONDARY_BUTTON, StatusBadge, confirm,
+    time_cell, use_polling,
+};
+use crate::format;
+use crate::model::{Ledger, Schema, TableStatus};
+
+/// How often the dashboard refreshes while it is open.
+const POLL_MS: u64 = 2_000;
+
+#[component]
+pub fn TablePage() -> impl IntoView {
+    let params = use_params_map();
+    let name = move || params.read().get("name").unwrap_or_default();
+    let status = Resource::new(name, |name| async move {
+        client::get::<TableStatus>(&format!(
+            "/tables/{}/externalTable/status",
+            encode_component(&name)
+        ))
+        .await
+    });
+    let ledger = Resource::new(name, |name| async move {
+        client::get::<Ledger>(&format!(
+            "/tables/{}/externalTable/files",
+            encode_component(&name)
+        ))
+        .await
+    });
+    let schema = Resource::new(name, table_schema);
+    use_polling(POLL_MS, move || {
+        status.refetch();
+        ledger.refetch();
+    });
+    let refresh = move || {
+        status.refetch();
+        ledger.refetch();
+    };
+
+    view! {
+        <Title text=name />
+        <main id="main" class=MAIN>
+            <nav aria-label="Breadcrumb" class=format!("text-sm {MUTED}")>
+                <a href="/ui/tables" class="hover:underline">"Tables"</a>
+                " / "
+            </nav>
+            <Transition fallback=|| view! { <p class=format!("mt-4 text-sm {MUTED}")>"Loading table…"</p> }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(status) => view! { <Dashboard name=name() status refresh /> }.into_any(),
+                        Err(err) => view! { <Alert title="Could not load the table." message=err.message /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match ledger.await {
+                        Ok(ledger) => view! { <ledger::LedgerTable files=ledger.files /> }.into_any(),
+                        Err(err) => view! { <Alert title="Could not load the files." message=err.message /> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match schema.await {
+                        Ok(schema) => view! { <ledger::SchemaTable schema /> }.into_any(),
+                        Err(err) => view! { <Alert title="Could not load the schema." message=err.message /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+/// The schema the table's config names (it may have been renamed in the wizard).
+async fn table_schema(name: String) -> Result<Schema, ApiFailure> {
+    let config =
+        client::get::<serde_json::Value>(&format!("/tables/{}", encode_component(&name))).await?;
+    let schema_name = config["OFFLINE"]["segmentsConfig"]["schemaName"]
+        .as_str()
+        .map_or(name.clone(), str::to_owned);
+    client::get::<Schema>(&format!("/schemas/{}", encode_component(&schema_name))).await
+}
+
+#[component]
+fn Dashboard(
+    name: String,
+    status: TableStatus,
+    refresh: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let shown_status = if status.status != "RUNNING" && !status.enabled {
+        "PAUSED".to_owned()
+    } else {
+        status.status.clone()
+    };
+    let sql = format!("SELECT count(*) FROM {name}");
+    let query_link = format!("/ui/query?sql={}", encode_component(&sql));
+    let checkpoint = match (&status.checkpoint_type, &status.checkpoint_value) {
+        (Some(kind), Some(value)) if kind == "SNAPSHOT_ID" => format!("snapshot {value}"),
+        (Some(_), Some(value)) if value.parse::<i64>().is_ok() => {
+            format!(
+                "files up to {}",
+                format::utc_datetime(value.parse().unwrap_or_default())
+            )
+        }
+        (Some(_), Some(value)) => format!("watermark {value}"),
+        _ => "none yet".to_owned(),
+    };
+    let last_error = status.error_message.clone().filter(|e| !e.is_empty());
+    let files = status.files_discovered;
+    let segments = status.segments_generated;
+
+    view! {
+        <div class="mt-2">
+            <PageHeader title=name.clone()>
+                <span data-testid="table-status"><StatusBadge status=shown_status /></span>
+                <Actions name=name.clone() enabled=status.enabled refresh />
+            </PageHeader>
+        </div>
+        <dl class="mt-6 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-6">
+            <Stat label="Rows" testid="rows">{format::thousands(status.total_rows)}</Stat>
+            <Stat label="Segments" testid="segments">{format::thousands(status.total_segments)}</Stat>
+            <Stat label="Stored" testid="bytes">{format::bytes(status.total_bytes)}</Stat>
+            <Stat label="Checkpoint" testid="checkpoint">
+                <span class="break-all">{checkpoint}</span>
+            </Stat>
+            <Stat label="Schedule" testid="schedule">
+                <code class="font-mono text-xs">{status.schedule.clone()}</code>
+            </Stat>
+            <Stat label="Next run (UTC)" testid="next-run">
+                {if status.enabled { time_cell(status.next_run_time_ms, "not scheduled") } else { view! { "paused" }.into_any() }}
+            </Stat>
+        </dl>
+        <section aria-labelledby="progress-heading" class=format!("mt-6 p-4 {CARD}")>
+            <h2 id="progress-heading" class="text-sm font-semibold">"Latest run"</h2>
+            <p class=format!("mt-1 text-sm {MUTED}")>
+                {time_cell((status.start_time_ms > 0).then_some(status.start_time_ms), "no run yet")}
+                {(status.files_failed > 0).then(|| format!(" · {} files failed", status.files_failed))}
+            </p>
+            <ProgressBar files segments />
+            {last_error.map(|error| view! {
+                <div data-testid="last-error" class="mt-3">
+                    <h3 class="text-sm font-medium text-red-800 dark:text-red-300">"Last error"</h3>
+                    <pre class="mt-1 max-h-64 overflow-auto rounded-md bg-red-50 p-3 text-xs break-words whitespace-pre-wrap text-red-900 dark:bg-red-950 dark:text-red-100">{error}</pre>
+                </div>
+            })}
+        </section>
+        <runs::RunHistory runs=status.runs />
+        <section aria-labelledby="sql-heading" class=format!("mt-6 p-4 {CARD}")>
+            <h2 id="sql-heading" class="text-sm font-semibold">"Query it"</h2>
+            <pre class="mt-2 overflow-x-auto rounded-md bg-slate-900 p-3 font-mono text-xs text-slate-100 dark:bg-black/40"><code data-testid="sql-snippet">{sql}</code></pre>
+            <a href=query_link class="mt-2 inline-block text-sm font-medium text-sky-700 hover:underline dark:text-sky-400">
+                "Open in the query console"
+            </a>
+        </section>
+    }
+}
+
+#[component]
+fn Stat(label: &'static str, testid: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <div class=format!("p-3 {CARD}")>
+            <dt class=format!("text-xs font-medium uppercase {MUTED}")>{label}</dt>
+            <dd data-testid=testid class="mt-1 text-lg font-semibold tabular-nums">{children()}</dd>
+        </div>
+    }
+}
+
+/// Files discovered vs segments generated by the latest run.
+#[component]
+fn ProgressBar(files: i64, segments: i64) -> impl IntoView {
+    let percent = if files > 0 {
+        (segments.min(files) * 100 / files) as u32
+    } else {
+        0
+    };
+    let label = format!("{segments} of {files} files turned into segments");
+    view! {
+        <div class="mt-3">
+            <div class="flex justify-between text-sm">
+                <span>"Files discovered vs segments generated"</span>
+                <span data-testid="progress-text" class="tabular-nums">{format!("{segments} / {files}")}</span>
+            </div>
+            <div
+                role="progressbar"
+                aria-label=label
+                aria-valuemin="0"
+                aria-valuemax=files.to_string()
+                aria-valuenow=segments.min(files).to_string()
+                class="mt-1 h-2 w-full overflow-hidden rounded-full bg-slate-200 dark:bg-slate-800"
+            >
+                <div class="h-full rounded-full bg-sky-600" style=format!("width: {percent}%")></div>
+            </div>
+        </div>
+    }
+}
+
+/// Sync now and Pause / Resume, each after a confirmation.
+#[component]
+fn Actions(
+    name: String,
+    enabled: bool,
+    refresh: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let (error, set_error) = signal(None::<ApiFailure>);
+    let table = encode_component(&name);
+    let act = Action::new_local(move |path: &String| {
+        let path = path.clone();
+        async move {
+            if path.starts_with("/tasks") {
+                client::post::<serde_json::Value>(&path, &serde_json::Value::Null).await
+            } else {
+                client::put::<serde_json::Value>(&path, None).await
+            }
+        }
+    });
+    Effect::new(move |_| match act.value().get() {
+        Some(Ok(_)) => {
+            set_error.set(None);
+            refresh();
+        }
+        Some(Err(err)) => set_error.set(Some(err)),
+        None => {}
+    });
+    let sync_path = format!("/tasks/schedule?taskType=ExternalTableSyncTask&tableName={table}");
+    let (state_path, state_label, state_question) = if enabled {
+        (
+            format!("/tables/{table}/state?state=disable"),
+            "Pause ingestion",
+            format!(
+                "Pause ingestion of {name}? A run in progress finishes; no new runs start until you resume."
+            ),
+        )
+    } else {
+        (
+            format!("/tables/{table}/state?state=enable"),
+            "Resume ingestion",
+            format!("Resume ingestion of {name}? It continues from its checkpoint."),
+        )
+    };
+    let sync_question = format!("Sync {name} now?");
+    let busy = move || act.pending().get().then_some("true");
+    view! {
+        <button
+            type="button"
+            data-testid="sync-now"
+            class=SECONDARY_BUTTON
+            disabled=!enabled
+            title=(!enabled).then_some("Resume the table to sync it")
+            aria-busy=busy
+            on:click=move |_| {
+                if confirm(&sync_question) {
+                    act.dispatch(sync_path.clone());
+                }
+            }
+        >
+            "Sync now"
+        </button>
+        <button
+            type="button"
+            data-testid="toggle-state"
+            class=if enabled { DANGER_BUTTON } else { SECONDARY_BUTTON }
+            aria-busy=busy
+            on:click=move |_| {
+                if confirm(&state_question) {
+                    act.dispatch(state_path.clone());
+                }
+            }
+        >
+            {state_label}
+        </button>
+        {move || error.get().map(|e| view! { <p role="alert" class="w-full text-sm text-red-700 dark:text-red-400">{e.message}</p> })}
+    }
+}

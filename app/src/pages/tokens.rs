@@ -1,0 +1,190 @@
+//! API tokens for scripts: create one (its secret shown once), see and revoke the live ones.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::client::{self, ApiFailure};
+use crate::components::{
+    Alert, CARD, DANGER_BUTTON, INPUT, LABEL, MAIN, MUTED, PRIMARY_BUTTON, PageHeader, none_cell,
+    time_cell,
+};
+use crate::model::{CreatedToken, TokenInfo, TokenList};
+
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    let tokens = Resource::new(|| (), |_| client::get::<TokenList>("/auth/tokens"));
+    let (name, set_name) = signal(String::new());
+    let (created, set_created) = signal(None::<CreatedToken>);
+    let (error, set_error) = signal(None::<ApiFailure>);
+
+    let create = Action::new_local(move |name: &String| {
+        let name = name.clone();
+        async move {
+            client::post::<CreatedToken>("/auth/tokens", &serde_json::json!({ "name": name })).await
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = create.value().get() {
+            match result {
+                Ok(token) => {
+                    set_created.set(Some(token));
+                    set_error.set(None);
+                    set_name.set(String::new());
+                    tokens.refetch();
+                }
+                Err(err) => set_error.set(Some(err)),
+            }
+        }
+    });
+
+    view! {
+        <Title text="API tokens" />
+        <main id="main" class=MAIN>
+            <PageHeader title="API tokens" />
+            <p class=format!("mt-2 max-w-3xl text-sm {MUTED}")>
+                "Scripts call the REST API with "
+                <code class="font-mono">"Authorization: Bearer <token>"</code>
+                ". A token acts as you; revoke it when the script no longer needs it."
+            </p>
+            <form
+                class=format!("mt-6 flex flex-wrap items-end gap-3 p-4 {CARD}")
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    create.dispatch(name.get_untracked());
+                }
+            >
+                <div class="min-w-60 flex-1">
+                    <label for="token-name" class=LABEL>"Token name"</label>
+                    <input
+                        id="token-name"
+                        type="text"
+                        required
+                        placeholder="e.g. nightly-onboarding"
+                        aria-invalid=move || error.get().is_some().then_some("true")
+                        aria-describedby="token-name-error"
+                        class=format!("mt-1 {INPUT}")
+                        prop:value=name
+                        on:input=move |ev| set_name.set(event_target_value(&ev))
+                    />
+                    <p id="token-name-error" class="mt-1 text-sm text-red-700 dark:text-red-400">
+                        {move || error.get().map(|e| e.message)}
+                    </p>
+                </div>
+                <button
+                    type="submit"
+                    class=PRIMARY_BUTTON
+                    aria-busy=move || create.pending().get().then_some("true")
+                >
+                    "Create token"
+                </button>
+            </form>
+            {move || created.get().map(|token| view! {
+                <section
+                    role="status"
+                    class="mt-4 rounded-lg border border-green-200 bg-green-50 p-4 text-sm text-green-900 dark:border-green-900 dark:bg-green-950 dark:text-green-100"
+                >
+                    <p class="font-medium">
+                        "Token “" {token.info.name} "” created. Copy it now: it is not shown again."
+                    </p>
+                    <label for="new-token" class="sr-only">"New token"</label>
+                    <input
+                        id="new-token"
+                        data-testid="new-token"
+                        readonly
+                        class=format!("mt-2 font-mono {INPUT}")
+                        prop:value=token.token
+                    />
+                </section>
+            })}
+            <Transition fallback=|| view! { <p class=format!("mt-6 text-sm {MUTED}")>"Loading tokens…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Ok(list) => view! { <TokenTable tokens=list.tokens on_revoked=move || tokens.refetch() /> }.into_any(),
+                        Err(err) => view! { <Alert title="Could not load tokens." message=err.message /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+#[component]
+fn TokenTable(
+    tokens: Vec<TokenInfo>,
+    on_revoked: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    if tokens.is_empty() {
+        return view! { <p class=format!("mt-6 text-sm {MUTED}")>"You have no live tokens."</p> }
+            .into_any();
+    }
+    let th = "px-3 py-2 text-left text-xs font-semibold tracking-wide whitespace-nowrap text-slate-600 uppercase dark:text-slate-400";
+    view! {
+        <div tabindex="0" role="region" aria-label="Tokens" class=format!("mt-6 overflow-x-auto {CARD}")>
+            <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
+                <caption class="sr-only">"Your live API tokens"</caption>
+                <thead class="bg-slate-50 dark:bg-slate-800/50">
+                    <tr>
+                        <th scope="col" class=th>"Name"</th>
+                        <th scope="col" class=th>"Starts with"</th>
+                        <th scope="col" class=th>"Created (UTC)"</th>
+                        <th scope="col" class=th>"Last used (UTC)"</th>
+                        <th scope="col" class=th><span class="sr-only">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
+                    {tokens.into_iter().map(|token| {
+                        let on_revoked = on_revoked.clone();
+                        view! { <TokenRow token on_revoked /> }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn TokenRow(
+    token: TokenInfo,
+    on_revoked: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let (error, set_error) = signal(None::<String>);
+    let id = token.id.clone();
+    let name = token.name.clone();
+    let revoke = Action::new_local(move |_: &()| {
+        let path = format!("/auth/tokens/{}", client::encode_component(&id));
+        async move { client::delete::<serde_json::Value>(&path).await }
+    });
+    Effect::new(move |_| match revoke.value().get() {
+        Some(Ok(_)) => on_revoked(),
+        Some(Err(err)) => set_error.set(Some(err.message)),
+        None => {}
+    });
+    let label = format!("Revoke token {name}");
+    let td = "px-3 py-2 whitespace-nowrap";
+    let key = token.name.clone();
+    view! {
+        <tr data-token=key>
+            <td class=format!("{td} font-medium")>{token.name}</td>
+            <td class=format!("{td} font-mono text-xs")>{token.prefix} "…"</td>
+            <td class=td>{time_cell(Some(token.created_at), "unknown")}</td>
+            <td class=td>{token.last_used_at.map_or_else(|| none_cell("never used"), |t| time_cell(Some(t), "never"))}</td>
+            <td class=format!("{td} text-right")>
+                <button
+                    type="button"
+                    class=DANGER_BUTTON
+                    aria-label=label
+                    on:click=move |_| {
+                        let confirmed = crate::components::confirm(&format!("Revoke the token “{name}”? Scripts using it stop working at once."));
+                        if confirmed {
+                            revoke.dispatch(());
+                        }
+                    }
+                >
+                    "Revoke"
+                </button>
+                {move || error.get().map(|e| view! { <p role="alert" class="mt-1 text-xs text-red-700 dark:text-red-400">{e}</p> })}
+            </td>
+        </tr>
+    }
+}

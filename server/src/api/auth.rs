@@ -1,0 +1,136 @@
+//! `/auth/*`: sign in and out (JSON for the app and scripts, forms for pages without JavaScript), who am I, API tokens.
+
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form, Json};
+use serde::Deserialize;
+use serde_json::Value;
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::extract::ApiJson;
+use lakeport_app::client::encode_component;
+
+use crate::auth::{Principal, SIGN_IN_PAGE};
+use crate::error::{ApiError, ApiResult};
+use crate::service::auth::{self, Credentials, NewTokenRequest};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+struct SignInForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    session: Session,
+    request: Request,
+) -> Response {
+    if !is_form(&request) {
+        return match ApiJson::<Credentials>::from_request(request, &()).await {
+            Ok(ApiJson(credentials)) => auth::sign_in(&state.pool, &session, credentials)
+                .await
+                .map(Json)
+                .into_response(),
+            Err(err) => err.into_response(),
+        };
+    }
+    let form = match Form::<SignInForm>::from_request(request, &()).await {
+        Ok(Form(form)) => form,
+        Err(err) => return ApiError::BadRequest(err.body_text()).into_response(),
+    };
+    let next = local_path(&form.next);
+    let credentials = Credentials {
+        username: form.username,
+        password: form.password,
+    };
+    match auth::sign_in(&state.pool, &session, credentials).await {
+        Ok(_) => Redirect::to(next).into_response(),
+        Err(err) if err.status().is_client_error() => Redirect::to(&format!(
+            "{SIGN_IN_PAGE}?failed=1&next={}",
+            encode_component(next)
+        ))
+        .into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+pub async fn sign_out(session: Session, request: Request) -> Response {
+    let form = is_form(&request);
+    match auth::sign_out(&session).await {
+        Ok(_) if form => Redirect::to(SIGN_IN_PAGE).into_response(),
+        Ok(body) => Json(body).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+pub async fn me(Extension(principal): Extension<Principal>) -> Json<Value> {
+    Json(auth::me(&principal))
+}
+
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        auth::list_tokens(&state.pool, principal.user_id).await?,
+    ))
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    ApiJson(request): ApiJson<NewTokenRequest>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(
+        auth::create_token(&state.pool, principal.user_id, request).await?,
+    ))
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    let id = Uuid::parse_str(&id)
+        .map_err(|_| ApiError::invalid("id", format!("'{id}' is not a token id (a UUID)")))?;
+    Ok(Json(
+        auth::revoke_token(&state.pool, principal.user_id, id).await?,
+    ))
+}
+
+fn is_form(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// `next` only when it is a path on this site: `//evil.example` or a full URL
+/// would turn sign-in into an open redirect.
+fn local_path(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(local_path("/ui/tables/x"), "/ui/tables/x");
+        assert_eq!(local_path("//evil.example/"), "/");
+        assert_eq!(local_path("https://evil.example/"), "/");
+        assert_eq!(local_path("/\\evil.example"), "/");
+        assert_eq!(local_path(""), "/");
+    }
+}
