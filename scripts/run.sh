@@ -15,7 +15,9 @@ fi
 cat <<MSG
 
   Lakeport: http://${LAKEPORT_LISTEN_ADDR:-127.0.0.1:9000}
-  Demo data: $LAKEPORT_DATA_DIR/lake/tpch/lineitem (connect it as catalogType "local")
+  Sign in as admin with the password in $LAKEPORT_DATA_DIR/initial-admin-password
+    (written on first start unless LAKEPORT_AUTH__ADMIN_PASSWORD is set)
+  Demo data: $LAKEPORT_DATA_DIR/lake/tpch/lineitem (connect it as a Local folder)
 
 MSG
 exec "$bin" serve

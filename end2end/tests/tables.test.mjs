@@ -50,6 +50,9 @@ test('the dashboard pauses and resumes a table that syncs every two seconds', as
   assert.ok(await page.locator('[data-testid="ledger"] tr[data-file]').count() >= 2, 'the files are listed');
   await checkAccessibility(page, 'table detail');
   await shot(page, 'table-detail');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, 'table-detail-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   await page.getByTestId('toggle-state').click();
   await waitFor('the table to pause', async () => !(await api('/tables/ticking_OFFLINE/externalTable/status')).enabled);
