@@ -12,6 +12,7 @@ step() { printf '\n== %s\n' "$*" >&2; }
 step "format and lints"
 cargo fmt --all --check
 cargo clippy -p lakeport --all-targets -- -D warnings
+cargo clippy -p lakeport-app --features ssr --all-targets -- -D warnings
 cargo clippy -p lakeport-frontend --target wasm32-unknown-unknown -- -D warnings
 
 step "build (server + hydrated front end)"
@@ -19,8 +20,10 @@ cargo leptos build
 
 step "unit and integration tests"
 if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run -p lakeport-app --features ssr --no-fail-fast
   cargo nextest run -p lakeport --no-fail-fast --test-threads 4
 else
+  cargo test -p lakeport-app --features ssr --no-fail-fast
   cargo test -p lakeport --no-fail-fast -- --test-threads 4
 fi
 

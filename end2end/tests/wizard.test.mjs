@@ -34,7 +34,10 @@ async function finish(page, { folder, table, shots }) {
   await page.locator(`[data-testid="browse-items"] button[data-item="${folder}/"]`).click();
   await page.getByTestId('use-folder').click();
   assert.match(await page.getByTestId('selection').innerText(), new RegExp(folder));
-  if (shots) await shot(page, 'wizard-4-browse');
+  if (shots) {
+    await checkAccessibility(page, 'wizard browse step');
+    await shot(page, 'wizard-4-browse');
+  }
   await next(page);
 
   await step(page, 'schema');
@@ -51,11 +54,17 @@ async function finish(page, { folder, table, shots }) {
   await page.getByLabel('Table name').fill(table);
   await page.getByTestId('schedule-description').waitFor();
   assert.equal(await page.getByTestId('schedule-description').innerText(), 'every 5 minutes');
-  if (shots) await shot(page, 'wizard-6-settings');
+  if (shots) {
+    await checkAccessibility(page, 'wizard settings step');
+    await shot(page, 'wizard-6-settings');
+  }
   await next(page);
 
   await step(page, 'create');
-  if (shots) await shot(page, 'wizard-7-create');
+  if (shots) {
+    await checkAccessibility(page, 'wizard create step');
+    await shot(page, 'wizard-7-create');
+  }
   await page.getByTestId('create-table').click();
   await page.waitForURL(`${base}/ui/tables/${table}`);
   // The first sync started by itself; the dashboard follows it to Completed.

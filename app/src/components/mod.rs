@@ -20,6 +20,9 @@ pub const LABEL: &str = "block text-sm font-medium text-slate-800 dark:text-slat
 pub const MAIN: &str = "mx-auto w-full min-w-0 max-w-7xl flex-1 px-4 py-6 sm:px-6 lg:px-8";
 pub const CARD: &str =
     "rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900";
+/// Classes of a column header cell, and of one over numbers.
+pub const TH: &str = "px-3 py-2 text-left text-xs font-semibold tracking-wide whitespace-nowrap text-slate-600 uppercase dark:text-slate-400";
+pub const TH_NUM: &str = "px-3 py-2 text-right text-xs font-semibold tracking-wide whitespace-nowrap text-slate-600 uppercase dark:text-slate-400";
 pub const MUTED: &str = "text-slate-500 dark:text-slate-400";
 const NONE_CELL: &str = "text-slate-400 dark:text-slate-500";
 

@@ -5,8 +5,8 @@ use leptos_meta::Title;
 
 use crate::client;
 use crate::components::{
-    Alert, MAIN, PRIMARY_BUTTON, PageHeader, SECONDARY_BUTTON, StatusBadge, none_cell, time_cell,
-    use_polling,
+    Alert, MAIN, PRIMARY_BUTTON, PageHeader, SECONDARY_BUTTON, StatusBadge, TH, TH_NUM, none_cell,
+    time_cell, use_polling,
 };
 use crate::format;
 use crate::model::{TableSummaries, TableSummary};
@@ -95,8 +95,6 @@ pub fn TablesPage() -> impl IntoView {
 #[component]
 fn TablesTable(tables: Vec<TableSummary>) -> impl IntoView {
     let count = tables.len();
-    let th = "px-3 py-2 text-left text-xs whitespace-nowrap font-semibold tracking-wide text-slate-600 uppercase dark:text-slate-400";
-    let th_num = "px-3 py-2 text-right text-xs whitespace-nowrap font-semibold tracking-wide text-slate-600 uppercase dark:text-slate-400";
 
     view! {
         <p class="mt-4 text-sm text-slate-500 dark:text-slate-400">
@@ -109,14 +107,14 @@ fn TablesTable(tables: Vec<TableSummary>) -> impl IntoView {
                 <caption class="sr-only">"Tables synced by Lakeport"</caption>
                 <thead class="bg-slate-50 dark:bg-slate-800/50">
                     <tr>
-                        <th scope="col" class=th>"Name"</th>
-                        <th scope="col" class=th>"Source"</th>
-                        <th scope="col" class=th>"Status"</th>
-                        <th scope="col" class=th_num>"Rows"</th>
-                        <th scope="col" class=th_num>"Segments"</th>
-                        <th scope="col" class=th>"Last success (UTC)"</th>
-                        <th scope="col" class=th>"Next run (UTC)"</th>
-                        <th scope="col" class=th>"Last error"</th>
+                        <th scope="col" class=TH>"Name"</th>
+                        <th scope="col" class=TH>"Source"</th>
+                        <th scope="col" class=TH>"Status"</th>
+                        <th scope="col" class=TH_NUM>"Rows"</th>
+                        <th scope="col" class=TH_NUM>"Segments"</th>
+                        <th scope="col" class=TH>"Last success (UTC)"</th>
+                        <th scope="col" class=TH>"Next run (UTC)"</th>
+                        <th scope="col" class=TH>"Last error"</th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-200 dark:divide-slate-800">

@@ -5,8 +5,8 @@ use leptos_meta::Title;
 
 use crate::client::{self, ApiFailure};
 use crate::components::{
-    Alert, CARD, DANGER_BUTTON, INPUT, LABEL, MAIN, MUTED, PRIMARY_BUTTON, PageHeader, none_cell,
-    time_cell,
+    Alert, CARD, DANGER_BUTTON, INPUT, LABEL, MAIN, MUTED, PRIMARY_BUTTON, PageHeader, TH,
+    none_cell, time_cell,
 };
 use crate::model::{CreatedToken, TokenInfo, TokenList};
 
@@ -117,18 +117,17 @@ fn TokenTable(
         return view! { <p class=format!("mt-6 text-sm {MUTED}")>"You have no live tokens."</p> }
             .into_any();
     }
-    let th = "px-3 py-2 text-left text-xs font-semibold tracking-wide whitespace-nowrap text-slate-600 uppercase dark:text-slate-400";
     view! {
         <div tabindex="0" role="region" aria-label="Tokens" class=format!("mt-6 overflow-x-auto {CARD}")>
             <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
                 <caption class="sr-only">"Your live API tokens"</caption>
                 <thead class="bg-slate-50 dark:bg-slate-800/50">
                     <tr>
-                        <th scope="col" class=th>"Name"</th>
-                        <th scope="col" class=th>"Starts with"</th>
-                        <th scope="col" class=th>"Created (UTC)"</th>
-                        <th scope="col" class=th>"Last used (UTC)"</th>
-                        <th scope="col" class=th><span class="sr-only">"Actions"</span></th>
+                        <th scope="col" class=TH>"Name"</th>
+                        <th scope="col" class=TH>"Starts with"</th>
+                        <th scope="col" class=TH>"Created (UTC)"</th>
+                        <th scope="col" class=TH>"Last used (UTC)"</th>
+                        <th scope="col" class=TH><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-200 dark:divide-slate-800">

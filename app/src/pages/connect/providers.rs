@@ -1,6 +1,7 @@
 //! The catalog providers the wizard offers and the fields each asks for (seed 001's, plus the local folder).
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 /// Where the data lives and how Lakeport reaches it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,176 +131,150 @@ static S3_FIELDS: &[Field] = &[
     ),
 ];
 
-static GLUE_FIELDS: &[Field] = &[
-    field(
-        CONNECTION_NAME,
-        "Catalog Connection Name",
-        "A unique name to identify this connection.",
-        Group::Details,
-    ),
-    field(
-        "catalog.iceberg-rest.warehouse",
+/// Glue and S3 Tables ask for the same fields but for what names the warehouse.
+fn aws_catalog_fields(
+    service: &'static str,
+    warehouse_label: &'static str,
+    warehouse_help: &'static str,
+) -> Vec<Field> {
+    let (api_key_help, api_secret_help, region_help, endpoint_help) = match service {
+        "Glue" => (
+            "AWS access key ID for Glue catalog API access.",
+            "AWS secret access key for Glue catalog API access.",
+            "AWS region where your Glue catalog is located, e.g. us-east-1.",
+            "The Glue Iceberg REST endpoint; filled in from the region.",
+        ),
+        _ => (
+            "AWS access key ID for S3 Tables catalog API access.",
+            "AWS secret access key for S3 Tables catalog API access.",
+            "AWS region where the S3 Tables bucket is located.",
+            "The S3 Tables Iceberg REST endpoint; filled in from the region.",
+        ),
+    };
+    let mut fields = vec![
+        field(
+            CONNECTION_NAME,
+            "Catalog Connection Name",
+            "A unique name to identify this connection.",
+            Group::Details,
+        ),
+        field(
+            "catalog.iceberg-rest.warehouse",
+            warehouse_label,
+            warehouse_help,
+            Group::Metastore,
+        ),
+        field(
+            "catalog.iceberg-rest.rest.access-key-id",
+            "Access Key",
+            api_key_help,
+            Group::Metastore,
+        ),
+        secret(
+            "catalog.iceberg-rest.rest.secret-access-key",
+            "Secret Key",
+            api_secret_help,
+            Group::Metastore,
+        ),
+        field(
+            "catalog.iceberg-rest.rest.signing-region",
+            "Region",
+            region_help,
+            Group::Metastore,
+        ),
+        field(
+            "catalog.iceberg-rest.restUri",
+            "REST endpoint",
+            endpoint_help,
+            Group::Metastore,
+        ),
+    ];
+    fields.extend(storage_fields());
+    fields
+}
+
+/// Storage keys for Iceberg catalogs: optional, as catalogs may vend them.
+fn storage_fields() -> [Field; 3] {
+    [
+        optional(
+            "catalog.iceberg-rest.s3.access-key-id",
+            "Access Key",
+            "AWS access key ID for S3 data access. Leave empty to use the credentials the catalog vends.",
+            Group::Storage,
+        ),
+        optional_secret(
+            "catalog.iceberg-rest.s3.secret-access-key",
+            "Secret Key",
+            "AWS secret access key for S3 data access.",
+            Group::Storage,
+        ),
+        optional(
+            "catalog.iceberg-rest.s3.region",
+            "Region",
+            "AWS region where the S3 data files are stored.",
+            Group::Storage,
+        ),
+    ]
+}
+
+static GLUE_FIELDS: LazyLock<Vec<Field>> = LazyLock::new(|| {
+    aws_catalog_fields(
+        "Glue",
         "Warehouse",
         "Your AWS account ID — used as the Glue warehouse identifier.",
-        Group::Metastore,
-    ),
-    field(
-        "catalog.iceberg-rest.rest.access-key-id",
-        "Access Key",
-        "AWS access key ID for Glue catalog API access.",
-        Group::Metastore,
-    ),
-    secret(
-        "catalog.iceberg-rest.rest.secret-access-key",
-        "Secret Key",
-        "AWS secret access key for Glue catalog API access.",
-        Group::Metastore,
-    ),
-    field(
-        "catalog.iceberg-rest.rest.signing-region",
-        "Region",
-        "AWS region where your Glue catalog is located, e.g. us-east-1.",
-        Group::Metastore,
-    ),
-    field(
-        "catalog.iceberg-rest.restUri",
-        "REST endpoint",
-        "The Glue Iceberg REST endpoint; filled in from the region.",
-        Group::Metastore,
-    ),
-    optional(
-        "catalog.iceberg-rest.s3.access-key-id",
-        "Access Key",
-        "AWS access key ID for S3 data access. Leave empty to use the credentials the catalog vends.",
-        Group::Storage,
-    ),
-    optional_secret(
-        "catalog.iceberg-rest.s3.secret-access-key",
-        "Secret Key",
-        "AWS secret access key for S3 data access.",
-        Group::Storage,
-    ),
-    optional(
-        "catalog.iceberg-rest.s3.region",
-        "Region",
-        "AWS region where the S3 data files are stored.",
-        Group::Storage,
-    ),
-];
+    )
+});
 
-static S3_TABLES_FIELDS: &[Field] = &[
-    field(
-        CONNECTION_NAME,
-        "Catalog Connection Name",
-        "A unique name to identify this connection.",
-        Group::Details,
-    ),
-    field(
-        "catalog.iceberg-rest.warehouse",
+static S3_TABLES_FIELDS: LazyLock<Vec<Field>> = LazyLock::new(|| {
+    aws_catalog_fields(
+        "S3 Tables",
         "Table Bucket ARN",
         "Full ARN of the S3 Tables bucket, e.g. arn:aws:s3tables:<region>:<account-id>:bucket/<bucket-name>.",
-        Group::Metastore,
-    ),
-    field(
-        "catalog.iceberg-rest.rest.access-key-id",
-        "Access Key",
-        "AWS access key ID for S3 Tables catalog API access.",
-        Group::Metastore,
-    ),
-    secret(
-        "catalog.iceberg-rest.rest.secret-access-key",
-        "Secret Key",
-        "AWS secret access key for S3 Tables catalog API access.",
-        Group::Metastore,
-    ),
-    field(
-        "catalog.iceberg-rest.rest.signing-region",
-        "Region",
-        "AWS region where the S3 Tables bucket is located.",
-        Group::Metastore,
-    ),
-    field(
-        "catalog.iceberg-rest.restUri",
-        "REST endpoint",
-        "The S3 Tables Iceberg REST endpoint; filled in from the region.",
-        Group::Metastore,
-    ),
-    optional(
-        "catalog.iceberg-rest.s3.access-key-id",
-        "Access Key",
-        "AWS access key ID for S3 data access. Leave empty to use the credentials the catalog vends.",
-        Group::Storage,
-    ),
-    optional_secret(
-        "catalog.iceberg-rest.s3.secret-access-key",
-        "Secret Key",
-        "AWS secret access key for S3 data access.",
-        Group::Storage,
-    ),
-    optional(
-        "catalog.iceberg-rest.s3.region",
-        "Region",
-        "AWS region where the S3 data files are stored.",
-        Group::Storage,
-    ),
-];
+    )
+});
 
-static REST_FIELDS: &[Field] = &[
-    field(
-        CONNECTION_NAME,
-        "Catalog Connection Name",
-        "A unique name to identify this connection.",
-        Group::Details,
-    ),
-    field(
-        "catalog.iceberg-rest.restUri",
-        "REST URI",
-        "The catalog's base URI, e.g. https://catalog.example.com/api/catalog.",
-        Group::Metastore,
-    ),
-    optional(
-        "catalog.iceberg-rest.warehouse",
-        "Warehouse",
-        "The warehouse to open, if the catalog serves several.",
-        Group::Metastore,
-    ),
-    optional_secret(
-        "catalog.iceberg-rest.token",
-        "Bearer token",
-        "A static token for the catalog.",
-        Group::Metastore,
-    ),
-    optional_secret(
-        "catalog.iceberg-rest.credential",
-        "OAuth2 client credential",
-        "client_id:client_secret, exchanged for tokens.",
-        Group::Metastore,
-    ),
-    optional(
-        "catalog.iceberg-rest.s3.access-key-id",
-        "Access Key",
-        "Leave empty to use the credentials the catalog vends.",
-        Group::Storage,
-    ),
-    optional_secret(
-        "catalog.iceberg-rest.s3.secret-access-key",
-        "Secret Key",
-        "AWS secret access key for S3 data access.",
-        Group::Storage,
-    ),
-    optional(
-        "catalog.iceberg-rest.s3.region",
-        "Region",
-        "AWS region where the S3 data files are stored.",
-        Group::Storage,
-    ),
-    optional(
+static REST_FIELDS: LazyLock<Vec<Field>> = LazyLock::new(|| {
+    let mut fields = vec![
+        field(
+            CONNECTION_NAME,
+            "Catalog Connection Name",
+            "A unique name to identify this connection.",
+            Group::Details,
+        ),
+        field(
+            "catalog.iceberg-rest.restUri",
+            "REST URI",
+            "The catalog's base URI, e.g. https://catalog.example.com/api/catalog.",
+            Group::Metastore,
+        ),
+        optional(
+            "catalog.iceberg-rest.warehouse",
+            "Warehouse",
+            "The warehouse to open, if the catalog serves several.",
+            Group::Metastore,
+        ),
+        optional_secret(
+            "catalog.iceberg-rest.token",
+            "Bearer token",
+            "A static token for the catalog.",
+            Group::Metastore,
+        ),
+        optional_secret(
+            "catalog.iceberg-rest.credential",
+            "OAuth2 client credential",
+            "client_id:client_secret, exchanged for tokens.",
+            Group::Metastore,
+        ),
+    ];
+    fields.extend(storage_fields());
+    fields.push(optional(
         "catalog.iceberg-rest.s3.endpoint",
         "S3 endpoint",
         "For S3-compatible storage other than AWS.",
         Group::Storage,
-    ),
-];
+    ));
+    fields
+});
 
 static LOCAL_FIELDS: &[Field] = &[field(
     "catalog.local.path",
@@ -358,9 +333,9 @@ impl Provider {
     pub fn fields(self) -> &'static [Field] {
         match self {
             Provider::S3 => S3_FIELDS,
-            Provider::Glue => GLUE_FIELDS,
-            Provider::S3Tables => S3_TABLES_FIELDS,
-            Provider::Rest => REST_FIELDS,
+            Provider::Glue => &GLUE_FIELDS,
+            Provider::S3Tables => &S3_TABLES_FIELDS,
+            Provider::Rest => &REST_FIELDS,
             Provider::Local => LOCAL_FIELDS,
         }
     }

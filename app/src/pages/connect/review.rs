@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::{PreviewAnswer, Wizard};
 use crate::client;
-use crate::components::{Alert, INPUT, LABEL, MUTED};
+use crate::components::{Alert, INPUT, LABEL, MUTED, TH};
 use crate::model::{FieldSpec, Schema};
 
 const TYPES: [&str; 10] = [
@@ -176,7 +176,6 @@ pub fn SchemaStep(wizard: Wizard) -> impl IntoView {
 
 #[component]
 fn ColumnsTable(schema: Schema, wizard: Wizard) -> impl IntoView {
-    let th = "px-3 py-2 text-left text-xs font-semibold whitespace-nowrap text-slate-600 uppercase dark:text-slate-400";
     let rows = schema
         .columns()
         .map(|(role, field)| {
@@ -227,9 +226,9 @@ fn ColumnsTable(schema: Schema, wizard: Wizard) -> impl IntoView {
                 <caption class="text-left text-sm font-semibold">"Columns"</caption>
                 <thead>
                     <tr>
-                        <th scope="col" class=th>"Column"</th>
-                        <th scope="col" class=th>"Type"</th>
-                        <th scope="col" class=th>"Role"</th>
+                        <th scope="col" class=TH>"Column"</th>
+                        <th scope="col" class=TH>"Type"</th>
+                        <th scope="col" class=TH>"Role"</th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-200 dark:divide-slate-800">{rows}</tbody>

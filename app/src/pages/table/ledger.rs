@@ -2,11 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::components::{CARD, MUTED, StatusBadge, none_cell};
+use crate::components::{CARD, MUTED, StatusBadge, TH, none_cell};
 use crate::format;
 use crate::model::{LedgerFile, Schema};
 
-const TH: &str = "px-3 py-2 text-left text-xs font-semibold tracking-wide whitespace-nowrap text-slate-600 uppercase dark:text-slate-400";
 const TD: &str = "px-3 py-2 align-top whitespace-nowrap";
 
 fn ledger_status(state: &str) -> String {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{CARD, MUTED, StatusBadge, time_cell};
+use crate::components::{CARD, MUTED, StatusBadge, TH, TH_NUM, time_cell};
 use crate::format;
 use crate::model::RunInfo;
 
@@ -98,23 +98,21 @@ fn RowsChart(runs: Vec<RunInfo>) -> impl IntoView {
 
 #[component]
 fn RunsTable(runs: Vec<RunInfo>) -> impl IntoView {
-    let th = "px-3 py-2 text-left text-xs font-semibold tracking-wide whitespace-nowrap text-slate-600 uppercase dark:text-slate-400";
-    let th_num = "px-3 py-2 text-right text-xs font-semibold tracking-wide whitespace-nowrap text-slate-600 uppercase dark:text-slate-400";
     view! {
         <div tabindex="0" role="region" aria-label="Runs" class="mt-4 overflow-x-auto">
             <table data-testid="runs" class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
                 <caption class="sr-only">"Sync runs, newest first"</caption>
                 <thead>
                     <tr>
-                        <th scope="col" class=th>"Run"</th>
-                        <th scope="col" class=th>"Status"</th>
-                        <th scope="col" class=th>"Trigger"</th>
-                        <th scope="col" class=th>"Started (UTC)"</th>
-                        <th scope="col" class=th_num>"Duration"</th>
-                        <th scope="col" class=th_num>"Rows"</th>
-                        <th scope="col" class=th_num>"Files"</th>
-                        <th scope="col" class=th_num>"Read"</th>
-                        <th scope="col" class=th>"Message"</th>
+                        <th scope="col" class=TH>"Run"</th>
+                        <th scope="col" class=TH>"Status"</th>
+                        <th scope="col" class=TH>"Trigger"</th>
+                        <th scope="col" class=TH>"Started (UTC)"</th>
+                        <th scope="col" class=TH_NUM>"Duration"</th>
+                        <th scope="col" class=TH_NUM>"Rows"</th>
+                        <th scope="col" class=TH_NUM>"Files"</th>
+                        <th scope="col" class=TH_NUM>"Read"</th>
+                        <th scope="col" class=TH>"Message"</th>
                     </tr>
                 </thead>
                 <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
