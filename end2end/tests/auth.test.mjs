@@ -63,3 +63,19 @@ test('signing out ends the session', async () => {
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('without JavaScript, signing in and reading the pages still works (server rendering)', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${base}/ui/tables`);
+  await page.waitForURL(/\/ui\/sign-in/);
+  await page.getByLabel('Username').fill('admin');
+  await page.getByLabel('Password').fill(process.env.LAKEPORT_ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/ui/tables`);
+  assert.match(await page.locator('h1').innerText(), /Tables/);
+  assert.equal(await page.locator('[data-hydrated]').count(), 0, 'no WASM ran');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/ui\/sign-in/);
+  await context.close();
+});

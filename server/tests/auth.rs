@@ -475,3 +475,21 @@ async fn the_cli_creates_users_and_tokens() {
     sign_in(&app.address, "ops", "a new long password").await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn pages_render_on_the_server_for_a_token_and_a_missing_table_is_a_404() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/ui/tables")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("<h1") && html.contains("Tables"), "{html}");
+    let response = app
+        .client
+        .get(app.url("/ui/tables/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.unwrap().contains("does not exist"));
+    app.stop().await;
+}

@@ -57,7 +57,10 @@ pub fn TablePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match status.await {
                         Ok(status) => view! { <Dashboard name=name() status refresh /> }.into_any(),
-                        Err(err) => view! { <Alert title="Could not load the table." message=err.message /> }.into_any(),
+                        Err(err) => {
+                            set_missing_status(&err);
+                            view! { <Alert title="Could not load the table." message=err.message /> }.into_any()
+                        }
                     }
                 })}
             </Transition>
@@ -79,6 +82,18 @@ pub fn TablePage() -> impl IntoView {
             </Transition>
         </main>
     }
+}
+
+/// A page about a table that does not exist answers 404, as the API does.
+fn set_missing_status(err: &ApiFailure) {
+    #[cfg(feature = "ssr")]
+    if err.status == 404
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = err;
 }
 
 /// The schema the table's config names (it may have been renamed in the wizard).
