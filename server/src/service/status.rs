@@ -41,7 +41,19 @@ fn run_json(run: &SyncRun) -> Value {
 /// totals, schedule and the run history, newest first.
 pub async fn sync_status(state: &AppState, name: &str, with_history: bool) -> ApiResult<Value> {
     let table = tables::load(state, name).await?;
-    let latest = store::runs::latest(&state.pool, &table.name).await?;
+    // The latest run is taken from the history itself when there is one, so the
+    // top-level fields and `runs[0]` can never disagree (two separate reads could
+    // straddle the end of a run).
+    let history = if with_history {
+        store::runs::history(&state.pool, &table.name, HISTORY).await?
+    } else {
+        Vec::new()
+    };
+    let latest = match history.first() {
+        Some(run) => Some(run.clone()),
+        None if with_history => None,
+        None => store::runs::latest(&state.pool, &table.name).await?,
+    };
     let checkpoint = store::checkpoints::get(&state.pool, &table.name).await?;
     let mut body = match &latest {
         Some(run) => json!({
@@ -70,7 +82,6 @@ pub async fn sync_status(state: &AppState, name: &str, with_history: bool) -> Ap
     if with_history {
         let totals = store::segments::totals(&state.pool, &table.name).await?;
         let task = store::tasks::state(&state.pool, &table.name).await?;
-        let history = store::runs::history(&state.pool, &table.name, HISTORY).await?;
         let extra = json!({
             "enabled": table.enabled,
             "schedule": table.schedule,
