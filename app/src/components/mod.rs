@@ -24,7 +24,8 @@ pub const CARD: &str =
 pub const TH: &str = "px-3 py-2 text-left text-xs font-semibold tracking-wide whitespace-nowrap text-slate-600 uppercase dark:text-slate-400";
 pub const TH_NUM: &str = "px-3 py-2 text-right text-xs font-semibold tracking-wide whitespace-nowrap text-slate-600 uppercase dark:text-slate-400";
 pub const MUTED: &str = "text-slate-500 dark:text-slate-400";
-const NONE_CELL: &str = "text-slate-400 dark:text-slate-500";
+/// Classes of an empty or "not applicable" table cell.
+pub const NONE_CELL: &str = "text-slate-400 dark:text-slate-500";
 
 #[component]
 pub fn StatusBadge(status: String) -> impl IntoView {

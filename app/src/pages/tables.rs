@@ -5,8 +5,8 @@ use leptos_meta::Title;
 
 use crate::client;
 use crate::components::{
-    Alert, MAIN, PRIMARY_BUTTON, PageHeader, SECONDARY_BUTTON, StatusBadge, TH, TH_NUM, none_cell,
-    time_cell, use_polling,
+    Alert, MAIN, NONE_CELL, PRIMARY_BUTTON, PageHeader, SECONDARY_BUTTON, StatusBadge, TH, TH_NUM,
+    none_cell, time_cell, use_polling,
 };
 use crate::format;
 use crate::model::{TableSummaries, TableSummary};
@@ -25,7 +25,6 @@ jq .schema preview.json | curl -X POST "$LAKEPORT/schemas" \
 jq .tableConfigs.offline preview.json | curl -X POST "$LAKEPORT/tables" \
   -H 'Content-Type: application/json' -d @-"#;
 
-const NONE_CELL: &str = "text-slate-400 dark:text-slate-500";
 /// How often the list refreshes itself once the page is live.
 const POLL_MS: u64 = 5_000;
 

@@ -7,9 +7,8 @@ use axum::{Extension, Form, Json};
 use serde::Deserialize;
 use serde_json::Value;
 use tower_sessions::Session;
-use uuid::Uuid;
 
-use super::extract::ApiJson;
+use super::extract::{ApiJson, uuid_id};
 use lakeport_app::client::encode_component;
 
 use crate::auth::{Principal, SIGN_IN_PAGE};
@@ -96,8 +95,7 @@ pub async fn revoke_token(
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let id = Uuid::parse_str(&id)
-        .map_err(|_| ApiError::invalid("id", format!("'{id}' is not a token id (a UUID)")))?;
+    let id = uuid_id(&id, "token")?;
     Ok(Json(
         auth::revoke_token(&state.pool, principal.user_id, id).await?,
     ))

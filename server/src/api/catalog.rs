@@ -4,9 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::Value;
-use uuid::Uuid;
 
-use super::extract::ApiJson;
+use super::extract::{ApiJson, uuid_id};
 use crate::error::{ApiError, ApiResult};
 use crate::model::table_config::{TaskParams, param_text};
 use crate::preview::{self, PreviewRequest};
@@ -81,7 +80,7 @@ pub async fn validate_connection(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(
-        connections::validate(&state, connection_id(&id)?).await?,
+        connections::validate(&state, uuid_id(&id, "connection")?).await?,
     ))
 }
 
@@ -90,13 +89,8 @@ pub async fn delete_connection(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     Ok(Json(
-        connections::delete(&state, connection_id(&id)?).await?,
+        connections::delete(&state, uuid_id(&id, "connection")?).await?,
     ))
-}
-
-fn connection_id(id: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(id)
-        .map_err(|_| ApiError::invalid("id", format!("'{id}' is not a connection id (a UUID)")))
 }
 
 pub async fn preview(

@@ -54,3 +54,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         }
     }
 }
+
+/// A UUID from the path, or a 400 on `id` saying what kind of id was expected.
+pub fn uuid_id(id: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(id)
+        .map_err(|_| ApiError::invalid("id", format!("'{id}' is not a {what} id (a UUID)")))
+}

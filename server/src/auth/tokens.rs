@@ -18,9 +18,7 @@ pub struct NewToken {
 }
 
 pub fn generate() -> NewToken {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let secret = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let secret = format!("{TOKEN_PREFIX}{}", random_string(32));
     NewToken {
         hash: digest(&secret),
         prefix: secret[..SHOWN_CHARS].to_owned(),
@@ -32,7 +30,7 @@ pub fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-/// A random value for CSRF tokens and first-run passwords.
+/// `bytes` random bytes as URL-safe text: tokens, CSRF tokens, first-run passwords.
 pub fn random_string(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);

@@ -148,13 +148,14 @@ pub struct NewTokenRequest {
     pub name: String,
 }
 
-/// Creates a token for the caller; its secret is in this answer and nowhere else.
-pub async fn create_token(
+/// Checks the name and stores a new token for `user_id`; the secret it returns is
+/// kept nowhere else.
+async fn issue_token(
     pool: &PgPool,
     user_id: Uuid,
-    request: NewTokenRequest,
-) -> ApiResult<Value> {
-    let name = request.name.trim();
+    name: &str,
+) -> ApiResult<(store::tokens::TokenRow, String)> {
+    let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::invalid("name", "must be 1–100 characters"));
     }
@@ -167,8 +168,18 @@ pub async fn create_token(
             )),
             other => other,
         })?;
+    Ok((row, token.secret))
+}
+
+/// Creates a token for the caller; its secret is in this answer and nowhere else.
+pub async fn create_token(
+    pool: &PgPool,
+    user_id: Uuid,
+    request: NewTokenRequest,
+) -> ApiResult<Value> {
+    let (row, secret) = issue_token(pool, user_id, &request.name).await?;
     let mut body = token_json(&row);
-    body["token"] = json!(token.secret);
+    body["token"] = json!(secret);
     Ok(body)
 }
 
@@ -177,15 +188,7 @@ pub async fn create_token_for(pool: &PgPool, username: &str, name: &str) -> ApiR
     let user = store::users::by_username(pool, username)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no user '{username}'")))?;
-    let body = create_token(
-        pool,
-        user.id,
-        NewTokenRequest {
-            name: name.to_owned(),
-        },
-    )
-    .await?;
-    Ok(body["token"].as_str().unwrap_or_default().to_owned())
+    Ok(issue_token(pool, user.id, name).await?.1)
 }
 
 pub async fn list_tokens(pool: &PgPool, user_id: Uuid) -> ApiResult<Value> {
