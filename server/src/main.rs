@@ -77,7 +77,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let database = Database::open(&config).await?;
             database.migrate().await?;
-            database.close().await;
+            database.close_leaving_others().await;
             println!("migrations applied");
             Ok(())
         }
@@ -151,7 +151,7 @@ where
     let database = Database::open(config).await?;
     database.migrate().await?;
     let result = work(database.pool.clone()).await;
-    database.close().await;
+    database.close_leaving_others().await;
     result
 }
 

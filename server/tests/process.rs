@@ -258,6 +258,40 @@ async fn runs_on_embedded_postgres_with_the_demo_dataset() {
         "TPC-H lineitem at SF 0.002 has about 12k rows, got {rows}"
     );
 
+    // The README's `lakeport create-token`, run beside the server on the same
+    // data dir, shares its database and leaves it running.
+    let output = Command::new(BIN)
+        .args([
+            "create-token",
+            "--username",
+            "admin",
+            "--name",
+            "beside-the-server",
+        ])
+        .env("LAKEPORT_DATA_DIR", &data_dir)
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).unwrap().trim().to_owned();
+    let ready = reqwest::get(format!("{}/ready", process.address))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200, "the server's database is still up");
+    let me: Value = common::client_with_token(&token)
+        .get(format!("{}/auth/me", process.address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "admin");
+
     // A clean stop also stops the private Postgres.
     let pid = process.child.id().unwrap();
     Command::new("kill")

@@ -15,6 +15,8 @@ pub struct EmbeddedPostgres {
     data_dir: PathBuf,
     socket_dir: PathBuf,
     run_as: Option<String>,
+    /// Whether this process started the cluster, rather than finding it running.
+    started_here: bool,
 }
 
 impl EmbeddedPostgres {
@@ -28,11 +30,12 @@ impl EmbeddedPostgres {
         // initdb and postgres refuse to run as root, so as root we hand the cluster to
         // the `postgres` system user that Debian's packages create.
         let run_as = is_root().then(|| "postgres".to_owned());
-        let this = Self {
+        let mut this = Self {
             bin_dir,
             data_dir,
             socket_dir,
             run_as,
+            started_here: false,
         };
         std::fs::create_dir_all(&this.socket_dir)?;
         if this.run_as.is_some() {
@@ -95,6 +98,7 @@ impl EmbeddedPostgres {
                     "start",
                 ],
             )?;
+            this.started_here = true;
         }
         Ok(this)
     }
@@ -122,6 +126,10 @@ impl EmbeddedPostgres {
                 .await?;
         }
         Ok(self.connect_options(DATABASE))
+    }
+
+    pub fn started_here(&self) -> bool {
+        self.started_here
     }
 
     pub fn stop(&self) {

@@ -58,9 +58,22 @@ impl Database {
         Ok(())
     }
 
+    /// Closes the pool and stops the embedded cluster: the server owns it, even one
+    /// it adopted from a process that was killed.
     pub async fn close(self) {
+        self.close_and_stop(true).await;
+    }
+
+    /// For one-off commands (migrate, users, tokens): stops the embedded cluster
+    /// only if this command started it, so a running server keeps its database.
+    pub async fn close_leaving_others(self) {
+        let started_here = self.embedded.as_ref().is_some_and(|s| s.started_here());
+        self.close_and_stop(started_here).await;
+    }
+
+    async fn close_and_stop(self, stop: bool) {
         self.pool.close().await;
-        if let Some(server) = self.embedded {
+        if let Some(server) = self.embedded.filter(|_| stop) {
             let _ = tokio::task::spawn_blocking(move || server.stop()).await;
         }
     }
