@@ -26,9 +26,15 @@ Q1 = """SELECT l_returnflag, l_linestatus, sum(l_quantity) AS sum_qty, sum(l_ext
  WHERE l_shipdate <= DATE '1998-09-02' GROUP BY l_returnflag, l_linestatus ORDER BY l_returnflag, l_linestatus"""
 
 
+TOKEN = {}
+
+
 def http(method, url, body=None):
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if "value" in TOKEN:
+        headers["Authorization"] = f"Bearer {TOKEN['value']}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     with urllib.request.urlopen(request, timeout=600) as response:
         return json.loads(response.read())
 
@@ -58,6 +64,9 @@ def lakeport_sync(binary, lake, files_dir, work):
                 break
             except Exception:
                 time.sleep(0.1)
+        # Scripts authenticate with an API token, as the README tells users to.
+        TOKEN["value"] = subprocess.run([binary, "create-token", "--username", "admin", "--name", "bench"],
+                                        env=env, check=True, capture_output=True, text=True).stdout.strip()
         task = {"catalogType": "local", "catalog.local.path": str(files_dir)}
         preview = http("POST", base + "/tables/preview", {
             "tableConfig": {"tableName": "lineitem_OFFLINE", "task": {"taskTypeConfigsMap": {"ExternalTableSyncTask": task}}},

@@ -42,6 +42,12 @@ if ! python3 -c 'import moto.server, flask, pyiceberg, botocore' 2>/dev/null; th
   python3 -m pip install -q -r server/tests/fixtures/requirements.txt
 fi
 
+# DuckDB and pyarrow, which the benchmark measures Lakeport against.
+if ! python3 -c 'import duckdb, pyarrow' 2>/dev/null; then
+  log "installing duckdb and pyarrow (benchmark peers)"
+  python3 -m pip install -q -r bench/requirements.txt
+fi
+
 # A real Iceberg REST catalog for the iceberg-rest tests (a long build, once per machine).
 if ! rustberg --version 2>/dev/null | grep -q '0.3.0'; then
   log "installing rustberg (Iceberg REST catalog for tests)"

@@ -27,6 +27,9 @@ else
   cargo test -p lakeport --no-fail-fast -- --test-threads 4
 fi
 
+step "benchmark at a tiny scale (so it cannot rot; figures in bench/out/results.json)"
+python3 bench/sync_bench.py --scale-factor 0.01 --files 2 --binary "$CARGO_TARGET_DIR/debug/lakeport"
+
 if [ -f end2end/package.json ]; then
   step "browser tests"
   bash end2end/run.sh

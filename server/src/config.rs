@@ -62,10 +62,22 @@ pub struct SyncConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryConfig {
+    /// Parsing, planning and running a query together, at most.
     pub timeout_ms: u64,
+    /// The memory pool all running queries share (sorts, joins, aggregations).
     pub memory_limit_mb: usize,
     /// Rows returned to the client at most; the answer says when it was cut.
     pub max_result_rows: usize,
+    /// About how many bytes of rows an answer carries at most (JSON); also cut, and said.
+    pub max_result_bytes: usize,
+    /// Longer statements are refused before they are parsed.
+    pub max_sql_bytes: usize,
+    /// How deeply expressions, subqueries and set operations may nest.
+    pub max_expression_depth: usize,
+    /// Queries running at once; past it, 429 with `Retry-After`.
+    pub max_concurrent: usize,
+    /// Threads of the query runtime (apart from the HTTP runtime and the syncs).
+    pub threads: usize,
 }
 
 impl Default for Config {
@@ -92,6 +104,11 @@ impl Default for Config {
                 timeout_ms: 30_000,
                 memory_limit_mb: 2048,
                 max_result_rows: 10_000,
+                max_result_bytes: 64 * 1024 * 1024,
+                max_sql_bytes: 100_000,
+                max_expression_depth: 200,
+                max_concurrent: 8,
+                threads: 2,
             },
             auth: AuthConfig {
                 admin_username: "admin".into(),

@@ -32,6 +32,12 @@ pub enum ApiError {
     Query(String),
     #[error("{0}")]
     QueryTimeout(String),
+    /// Over a limit on work at once; `retry_after_secs` goes out as `Retry-After`.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error: {0:#}")]
@@ -60,6 +66,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Catalog(err) => err.status(),
             Self::QueryTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -77,6 +84,7 @@ impl ApiError {
             Self::Catalog(err) => err.kind(),
             Self::Query(_) => "QUERY_ERROR",
             Self::QueryTimeout(_) => "QUERY_TIMEOUT",
+            Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
@@ -97,7 +105,19 @@ impl IntoResponse for ApiError {
         if let Self::Invalid { field, .. } = &self {
             body["field"] = json!(field);
         }
+        let retry_after = match &self {
+            Self::TooManyRequests {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let mut response = (status, axum::Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             // RFC 9110: a 401 names the scheme that would work.
             response.headers_mut().insert(

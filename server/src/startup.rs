@@ -44,7 +44,7 @@ impl Application {
         let listener = TcpListener::bind(config.listen_addr).await?;
         let mut config = config;
         config.listen_addr = listener.local_addr()?;
-        let state = AppState::new(database.pool.clone(), config, secrets, deep_store);
+        let state = AppState::new(database.pool.clone(), config, secrets, deep_store)?;
         Ok(Self {
             listener,
             state,

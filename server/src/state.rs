@@ -23,15 +23,20 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(pool: PgPool, config: Config, secrets: SecretBox, deep_store: DeepStore) -> Self {
-        let query = QueryEngine::new(&config.query, deep_store.clone());
+    pub fn new(
+        pool: PgPool,
+        config: Config,
+        secrets: SecretBox,
+        deep_store: DeepStore,
+    ) -> anyhow::Result<Self> {
+        let query = QueryEngine::new(&config.query, deep_store.clone())?;
         let worker_id = format!(
             "{}-{}-{}",
             hostname(),
             std::process::id(),
             &uuid::Uuid::new_v4().simple().to_string()[..6]
         );
-        Self {
+        Ok(Self {
             pool,
             config: Arc::new(config),
             secrets,
@@ -39,7 +44,7 @@ impl AppState {
             query,
             worker_id: worker_id.into(),
             wake: Arc::new(Notify::new()),
-        }
+        })
     }
 
     /// Tells this process's workers to look for work now instead of at their next poll.

@@ -411,7 +411,7 @@ async fn tokens_are_shown_once_listed_without_secret_and_stop_working_when_revok
 async fn the_cli_creates_users_and_tokens() {
     let app = spawn_app().await;
     let run = |args: &[&str], stdin: &str| {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lakeport"))
+        let mut child = std::process::Command::new(common::process::bin())
             .args(args)
             .env("LAKEPORT_DATABASE_URL", &app.database_url)
             .env("LAKEPORT_DATA_DIR", &app.data_dir)

@@ -3,133 +3,12 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::data::events_file;
-use serde_json::{Value, json};
-use tokio::process::{Child, Command};
-
-const BIN: &str = env!("CARGO_BIN_EXE_lakeport");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Process {
-    child: Child,
-    address: String,
-    client: reqwest::Client,
-}
-
-async fn launch(envs: &[(&str, String)], port: u16) -> Process {
-    let mut command = Command::new(BIN);
-    command
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("RUST_LOG", "warn");
-    command.env("LAKEPORT_LISTEN_ADDR", format!("127.0.0.1:{port}"));
-    for (key, value) in envs {
-        command.env(key, value);
-    }
-    let child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("binary starts");
-    let address = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        if let Ok(response) = reqwest::get(format!("{address}/ready")).await
-            && response.status().is_success()
-        {
-            // No password was configured: the first run wrote one for the admin.
-            let data_dir = envs
-                .iter()
-                .find(|(k, _)| *k == "LAKEPORT_DATA_DIR")
-                .map(|(_, v)| v.clone())
-                .expect("tests set LAKEPORT_DATA_DIR");
-            let password =
-                std::fs::read_to_string(Path::new(&data_dir).join("initial-admin-password"))
-                    .expect("the generated admin password is in the data dir");
-            let token = common::admin_token(&address, password.trim()).await;
-            return Process {
-                child,
-                client: common::client_with_token(&token),
-                address,
-            };
-        }
-        assert!(Instant::now() < deadline, "lakeport did not become ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-impl Process {
-    async fn get(&self, path: &str) -> Value {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.address))
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
-    }
-
-    async fn count(&self, table: &str, expression: &str) -> i64 {
-        let (code, body) = self
-            .post(
-                "/query/sql",
-                &json!({ "sql": format!("SELECT {expression} FROM {table}") }),
-            )
-            .await;
-        assert_eq!(code, 200, "{body}");
-        body["resultTable"]["rows"][0][0].as_i64().unwrap()
-    }
-
-    async fn onboard(&self, table: &str, folder: &Path) {
-        let (code, preview) = self
-            .post(
-                "/tables/preview",
-                &json!({
-                    "tableConfig": { "tableName": table, "task": { "taskTypeConfigsMap": { "ExternalTableSyncTask": {
-                        "catalogType": "local", "catalog.local.path": folder.to_string_lossy() } } } },
-                    "config": { "inference": { "embeddedSchemaEnabled": true } }
-                }),
-            )
-            .await;
-        assert_eq!(code, 200, "{preview}");
-        let (code, body) = self.post("/schemas", &preview["schema"]).await;
-        assert_eq!(code, 200, "{body}");
-        let (code, body) = self
-            .post("/tables", &preview["tableConfigs"]["offline"])
-            .await;
-        assert_eq!(code, 200, "{body}");
-    }
-
-    async fn status(&self, table: &str) -> Value {
-        self.get(&format!("/tables/{table}_OFFLINE/externalTable/status"))
-            .await
-    }
-}
+use common::process::{bin, free_port, launch};
+use serde_json::Value;
+use tokio::process::Command;
 
 #[tokio::test]
 async fn kill_9_mid_sync_loses_and_duplicates_nothing() {
@@ -230,7 +109,7 @@ async fn runs_on_embedded_postgres_with_the_demo_dataset() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
     let data_dir = dir.path().join("data");
-    let output = Command::new(BIN)
+    let output = Command::new(bin())
         .args(["demo-data", "--scale-factor", "0.002", "--files", "2"])
         .env("LAKEPORT_DATA_DIR", &data_dir)
         .output()
@@ -260,7 +139,7 @@ async fn runs_on_embedded_postgres_with_the_demo_dataset() {
 
     // The README's `lakeport create-token`, run beside the server on the same
     // data dir, shares its database and leaves it running.
-    let output = Command::new(BIN)
+    let output = Command::new(bin())
         .args([
             "create-token",
             "--username",

@@ -89,14 +89,11 @@ fn QueryError(err: ApiFailure) -> impl IntoView {
 #[component]
 fn Results(answer: QueryAnswer) -> impl IntoView {
     let shown = answer.result_table.rows.len();
+    // A partial answer stopped at the server's row or byte limit: more rows exist.
     let summary = format!(
-        "{} rows{} in {} · {} segments",
-        format::thousands(answer.num_rows_result_set as i64),
-        if answer.partial_result {
-            format!(" (first {shown} shown)")
-        } else {
-            String::new()
-        },
+        "{}{} rows in {} · {} segments",
+        if answer.partial_result { "first " } else { "" },
+        format::thousands(shown as i64),
         format::duration_ms(answer.time_used_ms as i64),
         answer.num_segments_queried,
     );

@@ -68,6 +68,56 @@ pub fn cell(array: &ArrayRef, row: usize) -> Value {
     }
 }
 
+/// About how many bytes `cell` makes of this value in JSON, found without building it:
+/// exact enough for text, bytes and lists (the values that can be huge), a flat guess
+/// for the rest.
+pub fn cell_size_hint(array: &ArrayRef, row: usize) -> usize {
+    const SCALAR: usize = 24;
+    if array.is_null(row) {
+        return 4;
+    }
+    match array.data_type() {
+        DataType::Utf8 => array.as_string::<i32>().value(row).len() + 2,
+        DataType::LargeUtf8 => array.as_string::<i64>().value(row).len() + 2,
+        DataType::Utf8View => array.as_string_view().value(row).len() + 2,
+        // Formatted as hex: two characters a byte.
+        DataType::Binary => array.as_binary::<i32>().value(row).len() * 2 + 2,
+        DataType::LargeBinary => array.as_binary::<i64>().value(row).len() * 2 + 2,
+        DataType::BinaryView => array.as_binary_view().value(row).len() * 2 + 2,
+        DataType::List(_) => list_size_hint(&array.as_list::<i32>().value(row)),
+        DataType::LargeList(_) => list_size_hint(&array.as_list::<i64>().value(row)),
+        DataType::Struct(_) => array
+            .as_struct()
+            .columns()
+            .iter()
+            .map(|c| cell_size_hint(c, row) + 8)
+            .sum::<usize>(),
+        _ => SCALAR,
+    }
+}
+
+fn list_size_hint(values: &ArrayRef) -> usize {
+    2 + (0..values.len())
+        .map(|i| cell_size_hint(values, i) + 1)
+        .sum::<usize>()
+}
+
+/// The length of `value` serialised, near enough for a budget (escapes not counted).
+pub fn json_size(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Number(_) => 20,
+        Value::String(s) => s.len() + 2,
+        Value::Array(items) => 2 + items.iter().map(|v| json_size(v) + 1).sum::<usize>(),
+        Value::Object(map) => {
+            2 + map
+                .iter()
+                .map(|(k, v)| k.len() + 4 + json_size(v))
+                .sum::<usize>()
+        }
+    }
+}
+
 /// JSON has no NaN or infinity; they are sent as strings rather than lost.
 fn float(value: f64) -> Value {
     serde_json::Number::from_f64(value)
@@ -88,22 +138,6 @@ pub fn rows_as_objects(batches: &[RecordBatch]) -> Vec<Value> {
                 .map(|(field, column)| (field.name().clone(), cell(column, row)))
                 .collect();
             rows.push(Value::Object(object));
-        }
-    }
-    rows
-}
-
-/// Rows as JSON arrays in column order, at most `limit` of them.
-pub fn rows_as_arrays(batches: &[RecordBatch], limit: usize) -> Vec<Value> {
-    let mut rows = Vec::new();
-    for batch in batches {
-        for row in 0..batch.num_rows() {
-            if rows.len() >= limit {
-                return rows;
-            }
-            rows.push(Value::Array(
-                batch.columns().iter().map(|c| cell(c, row)).collect(),
-            ));
         }
     }
     rows

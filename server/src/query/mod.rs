@@ -1,41 +1,41 @@
-//! SQL over committed segments with DataFusion: read-only, time- and memory-limited, broker-style answers.
+//! SQL over committed segments with DataFusion: read-only at the plan, confined to the deep
+//! store, bounded in shape, time, memory, result size and concurrency, and run on threads
+//! of its own; answers come in the broker's `resultTable` shape.
 
+mod answer;
+mod functions;
 mod guard;
+mod providers;
+pub mod runtime;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use arrow::datatypes::SchemaRef;
-use datafusion::catalog::TableProvider;
-use datafusion::datasource::MemTable;
-use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{
-    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
-};
-use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use arrow::datatypes::Schema;
+use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::resolve::resolve_table_references;
 use serde_json::{Value, json};
 use sqlx::PgPool;
+use tokio::sync::Semaphore;
 
 use crate::config::QueryConfig;
 use crate::error::{ApiError, ApiResult};
-use crate::model::schema::{
-    TableSchema, parse_source_types, pinot_type_name, segment_arrow_schema,
-};
-use crate::model::values::rows_as_arrays;
+use crate::model::schema::pinot_type_name;
 use crate::segments::DeepStore;
-use crate::store;
-
-/// Providers built for a table's current segment set, reused until the set changes,
-/// so repeated queries do not re-read every segment footer.
-type ProviderCache = HashMap<String, (String, Arc<dyn TableProvider>)>;
+use answer::Budget;
+use guard::ShapeLimits;
+use providers::{Providers, Resolved};
+use runtime::QueryRuntime;
 
 /// Queries answered and refused by this process, for `/metrics`.
 #[derive(Debug, Default)]
 struct Counters {
-    ok: std::sync::atomic::AtomicU64,
-    failed: std::sync::atomic::AtomicU64,
+    ok: AtomicU64,
+    failed: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -44,34 +44,55 @@ pub struct QueryCounts {
     pub failed: u64,
 }
 
+/// What every query is held to; see `QueryConfig` for the knobs.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    shape: ShapeLimits,
+    budget: Budget,
+    timeout: Duration,
+    max_concurrent: usize,
+    /// The most one call of a size-growing function may build.
+    function_budget_bytes: usize,
+}
+
 #[derive(Clone)]
 pub struct QueryEngine {
     counters: Arc<Counters>,
-    runtime: Arc<RuntimeEnv>,
-    timeout: Duration,
-    max_rows: usize,
-    deep_store: DeepStore,
-    providers: Arc<Mutex<ProviderCache>>,
+    env: Arc<RuntimeEnv>,
+    runtime: Arc<QueryRuntime>,
+    slots: Arc<Semaphore>,
+    limits: Limits,
+    providers: Providers,
 }
 
 impl QueryEngine {
-    pub fn new(config: &QueryConfig, deep_store: DeepStore) -> Self {
-        let runtime = RuntimeEnvBuilder::new()
-            .with_memory_limit(config.memory_limit_mb.max(16) * 1024 * 1024, 1.0)
-            .build_arc()
-            .expect("a memory-limited runtime always builds");
-        Self {
-            runtime,
+    pub fn new(config: &QueryConfig, deep_store: DeepStore) -> anyhow::Result<Self> {
+        let memory_limit_bytes = config.memory_limit_mb.max(16) * 1024 * 1024;
+        let limits = Limits {
+            shape: ShapeLimits {
+                max_sql_bytes: config.max_sql_bytes.max(16),
+                max_depth: config.max_expression_depth.max(8),
+            },
+            budget: Budget {
+                max_rows: config.max_result_rows.max(1),
+                max_bytes: config.max_result_bytes.max(1024),
+            },
             timeout: Duration::from_millis(config.timeout_ms.max(1)),
-            max_rows: config.max_result_rows.max(1),
-            deep_store,
-            providers: Arc::default(),
+            max_concurrent: config.max_concurrent.max(1),
+            function_budget_bytes: memory_limit_bytes / 4,
+        };
+        Ok(Self {
+            env: providers::confined_runtime(&deep_store, memory_limit_bytes)
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            runtime: Arc::new(QueryRuntime::new(config.threads)?),
+            slots: Arc::new(Semaphore::new(limits.max_concurrent)),
+            limits,
+            providers: Providers::default(),
             counters: Arc::default(),
-        }
+        })
     }
 
     pub fn counters(&self) -> QueryCounts {
-        use std::sync::atomic::Ordering::Relaxed;
         QueryCounts {
             ok: self.counters.ok.load(Relaxed),
             failed: self.counters.failed.load(Relaxed),
@@ -79,12 +100,11 @@ impl QueryEngine {
     }
 
     pub fn forget(&self, raw_table: &str) {
-        self.providers.lock().expect("cache lock").remove(raw_table);
+        self.providers.forget(raw_table);
     }
 
     /// Answers one read-only statement in the broker's `resultTable` shape.
     pub async fn execute(&self, pool: &PgPool, sql: &str) -> ApiResult<Value> {
-        use std::sync::atomic::Ordering::Relaxed;
         let result = self.run(pool, sql).await;
         let counter = if result.is_ok() {
             &self.counters.ok
@@ -97,139 +117,154 @@ impl QueryEngine {
 
     async fn run(&self, pool: &PgPool, sql: &str) -> ApiResult<Value> {
         let started = Instant::now();
-        let statement = guard::read_only_statement(sql)?;
-        let session = SessionContext::new_with_config_rt(
-            SessionConfig::new()
-                .with_information_schema(true)
-                .with_target_partitions(2),
-            self.runtime.clone(),
-        );
-        let references = session
-            .state()
-            .resolve_table_references(&statement)
-            .map_err(|e| ApiError::Query(format!("cannot read the tables of this query: {e}")))?;
-        let mut segments_queried = 0usize;
-        let mut total_docs = 0i64;
-        for reference in references {
-            if reference
-                .schema()
-                .is_some_and(|s| s == "information_schema")
-            {
-                continue;
+        guard::check_length(sql, &self.limits.shape)?;
+        let _slot = self.slots.clone().try_acquire_owned().map_err(|_| {
+            ApiError::TooManyRequests {
+                message: format!(
+                    "{} queries are already running, as many as query.max_concurrent allows; try again shortly",
+                    self.limits.max_concurrent
+                ),
+                retry_after_secs: 1,
             }
-            let name = reference.table();
-            let Some(table) = store::tables::for_sql_name(pool, name).await? else {
-                continue;
-            };
-            let (provider, segments, rows) = self.provider_for(pool, &table).await?;
-            segments_queried += segments;
-            total_docs += rows;
-            session
-                .register_table(reference.clone(), provider)
-                .map_err(|e| ApiError::Query(format!("registering table '{name}': {e}")))?;
-        }
-        let plan = session
-            .state()
-            .statement_to_plan(statement)
-            .await
-            .map_err(|e| ApiError::Query(clean(e)))?;
-        let frame = session
-            .execute_logical_plan(plan)
-            .await
-            .map_err(|e| ApiError::Query(clean(e)))?;
-        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
-        let batches = match tokio::time::timeout(self.timeout, frame.collect()).await {
-            Ok(result) => result.map_err(|e| ApiError::Query(clean(e)))?,
-            Err(_) => {
-                return Err(ApiError::QueryTimeout(format!(
-                    "the query ran longer than the {} ms limit and was stopped",
-                    self.timeout.as_millis()
-                )));
-            }
-        };
-        let total_rows: usize = batches.iter().map(|b| b.num_rows()).sum();
-        let rows = rows_as_arrays(&batches, self.max_rows);
+        })?;
+        let deadline = tokio::time::Instant::now() + self.limits.timeout;
+        let within_time =
+            tokio::time::timeout_at(deadline, self.plan_and_answer(pool, sql, deadline));
+        let (schema, rows, resolved) = within_time.await.map_err(|_| timed_out(&self.limits))??;
         Ok(json!({
             "resultTable": {
                 "dataSchema": {
                     "columnNames": schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>(),
                     "columnDataTypes": schema.fields().iter().map(|f| pinot_type_name(f.data_type())).collect::<Vec<_>>(),
                 },
-                "rows": rows,
+                "rows": rows.rows,
             },
-            "numRowsResultSet": total_rows,
-            "partialResult": total_rows > self.max_rows,
-            "numSegmentsQueried": segments_queried,
-            "totalDocs": total_docs,
+            "numRowsResultSet": rows.rows.len(),
+            "partialResult": rows.partial,
+            "numSegmentsQueried": resolved.segments,
+            "totalDocs": resolved.total_docs,
             "exceptions": [],
             "timeUsedMs": started.elapsed().as_millis() as u64,
         }))
     }
 
-    async fn provider_for(
+    /// Parsing and planning happen on the query threads (twice parsed, so the syntax tree
+    /// never leaves them); only the metadata lookups between run here.
+    async fn plan_and_answer(
         &self,
         pool: &PgPool,
-        table: &store::tables::TableRow,
-    ) -> ApiResult<(Arc<dyn TableProvider>, usize, i64)> {
-        let segments = store::segments::for_table(pool, &table.name).await?;
-        let rows: i64 = segments.iter().map(|s| s.row_count).sum();
-        let fingerprint = segments
-            .iter()
-            .map(|s| s.segment_name.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
-        if let Some((cached, provider)) = self
-            .providers
-            .lock()
-            .expect("cache lock")
-            .get(&table.raw_name)
-            && *cached == fingerprint
-        {
-            return Ok((provider.clone(), segments.len(), rows));
-        }
-        let body = store::schemas::get(pool, &table.schema_name)
-            .await?
-            .ok_or_else(|| {
-                ApiError::Query(format!(
-                    "schema '{}' of table '{}' is missing",
-                    table.schema_name, table.raw_name
-                ))
-            })?;
-        let schema: TableSchema = serde_json::from_value(body).map_err(ApiError::internal)?;
-        let arrow_schema: SchemaRef = Arc::new(segment_arrow_schema(
-            &schema,
-            &parse_source_types(&table.segment_types),
-        ));
-        let provider: Arc<dyn TableProvider> = if segments.is_empty() {
-            Arc::new(MemTable::try_new(arrow_schema, vec![vec![]]).map_err(ApiError::internal)?)
-        } else {
-            let urls = segments
-                .iter()
-                .map(|s| {
-                    ListingTableUrl::parse(self.deep_store.path(&s.location).to_string_lossy())
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(ApiError::internal)?;
-            let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-                .with_file_extension(".parquet");
-            let config = ListingTableConfig::new_with_multi_paths(urls)
-                .with_listing_options(options)
-                .with_schema(arrow_schema);
-            Arc::new(ListingTable::try_new(config).map_err(ApiError::internal)?)
-        };
-        self.providers
-            .lock()
-            .expect("cache lock")
-            .insert(table.raw_name.clone(), (fingerprint, provider.clone()));
-        Ok((provider, segments.len(), rows))
+        sql: &str,
+        deadline: tokio::time::Instant,
+    ) -> ApiResult<(Schema, answer::Rows, Resolved)> {
+        let text: Arc<str> = Arc::from(sql);
+        let limits = self.limits;
+        let references = self
+            .runtime
+            .spawn({
+                let text = text.clone();
+                async move {
+                    let statement = guard::read_only_statement(&text, &limits.shape)?;
+                    let (tables, _ctes) =
+                        resolve_table_references(&statement, true).map_err(|e| {
+                            ApiError::Query(format!("cannot read the tables of this query: {e}"))
+                        })?;
+                    Ok(tables)
+                }
+            })
+            .await?;
+        let resolved = self.providers.resolve(pool, references).await?;
+        let tables = resolved.tables.clone();
+        let env = self.env.clone();
+        let (schema, rows) = self
+            .runtime
+            .spawn(async move {
+                // Also bounded here, so the work stops even if nobody awaits it any more.
+                tokio::time::timeout_at(
+                    deadline,
+                    execute_on_query_threads(&text, limits, env, tables),
+                )
+                .await
+                .unwrap_or_else(|_| Err(timed_out(&limits)))
+            })
+            .await?;
+        Ok((schema, rows, resolved))
     }
 }
 
-/// DataFusion's messages, without the internal error-kind prefixes.
-fn clean(err: datafusion::error::DataFusionError) -> String {
+async fn execute_on_query_threads(
+    sql: &str,
+    limits: Limits,
+    env: Arc<RuntimeEnv>,
+    tables: Vec<(
+        datafusion::sql::TableReference,
+        Arc<dyn datafusion::catalog::TableProvider>,
+    )>,
+) -> ApiResult<(Schema, answer::Rows)> {
+    let statement = guard::read_only_statement(sql, &limits.shape)?;
+    let mut state = SessionStateBuilder::new()
+        .with_default_features()
+        .with_config(
+            SessionConfig::new()
+                .with_information_schema(true)
+                .with_target_partitions(2),
+        )
+        .with_runtime_env(env)
+        .build();
+    functions::cap_growing_functions(&mut state, limits.function_budget_bytes)
+        .map_err(ApiError::internal)?;
+    let session = SessionContext::new_with_state(state);
+    for (reference, provider) in tables {
+        session
+            .register_table(reference.clone(), provider)
+            .map_err(|e| ApiError::Query(format!("registering table '{reference}': {e}")))?;
+    }
+    let plan = session
+        .state()
+        .statement_to_plan(statement)
+        .await
+        .map_err(engine_error)?;
+    guard::verify_plan(&plan)?;
+    let plan = capped_rows(plan, limits.budget.max_rows)?;
+    let frame = session
+        .execute_logical_plan(plan)
+        .await
+        .map_err(engine_error)?;
+    let schema = frame.schema().as_arrow().clone();
+    let stream = frame.execute_stream().await.map_err(engine_error)?;
+    let rows = answer::collect(stream, limits.budget).await?;
+    Ok((schema, rows))
+}
+
+fn timed_out(limits: &Limits) -> ApiError {
+    ApiError::QueryTimeout(format!(
+        "the query ran longer than the {} ms limit (query.timeout_ms) and was stopped",
+        limits.timeout.as_millis()
+    ))
+}
+
+/// One row more than the answer carries is enough to know it was cut; the optimizer
+/// pushes the limit down, so nothing computes rows nobody will see.
+fn capped_rows(plan: LogicalPlan, max_rows: usize) -> ApiResult<LogicalPlan> {
+    if matches!(
+        plan,
+        LogicalPlan::Explain(_) | LogicalPlan::Analyze(_) | LogicalPlan::DescribeTable(_)
+    ) {
+        return Ok(plan);
+    }
+    LogicalPlanBuilder::from(plan)
+        .limit(0, Some(max_rows + 1))
+        .and_then(LogicalPlanBuilder::build)
+        .map_err(ApiError::internal)
+}
+
+/// DataFusion's failures are the query's: its messages, without internal prefixes.
+fn engine_error(err: datafusion::error::DataFusionError) -> ApiError {
     let text = err.to_string();
-    text.trim_start_matches("Error during planning: ")
-        .trim_start_matches("SQL error: ")
-        .trim_start_matches("Schema error: ")
-        .to_owned()
+    ApiError::Query(
+        text.trim_start_matches("Error during planning: ")
+            .trim_start_matches("SQL error: ")
+            .trim_start_matches("Schema error: ")
+            .trim_start_matches("Execution error: ")
+            .to_owned(),
+    )
 }

@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod iceberg;
+pub mod process;
 pub mod s3;
 
 use std::path::PathBuf;

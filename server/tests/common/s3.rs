@@ -11,6 +11,9 @@ pub struct S3Credentials {
     pub region: String,
     pub access_key: String,
     pub secret_key: String,
+    /// A role `access_key` may assume through the server's STS, with `external_id` only.
+    pub role_arn: String,
+    pub external_id: String,
 }
 
 pub struct S3Server {
