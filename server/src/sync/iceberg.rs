@@ -29,7 +29,9 @@ pub async fn execute(
     progress: &mut RunProgress,
 ) -> anyhow::Result<RunOutcome> {
     let pool = &ctx.state.pool;
-    let catalog = IcebergRestCatalog::open(spec).await.map_err(|e| {
+    let catalog = IcebergRestCatalog::open(spec, &ctx.state.config)
+        .await
+        .map_err(|e| {
         anyhow!(
             "connecting to the Iceberg catalog {}: {e}",
             spec.display_uri()
