@@ -82,7 +82,7 @@ impl S3Catalog {
     }
 
     /// Turns an SDK failure into a message that names the bucket, key or credential at fault.
-    fn classify<E: ProvideErrorMetadata>(
+    fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
         &self,
         err: SdkError<E, HttpResponse>,
         what: &str,
