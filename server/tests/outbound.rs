@@ -123,7 +123,9 @@ async fn loopback_endpoints_are_refused_and_nothing_connects_when_not_allowliste
         json!({ "catalogType": "iceberg-rest", "catalog.iceberg-rest.restUri": format!("http://127.0.0.1:{p}") }),
         json!({ "catalogType": "iceberg-rest", "catalog.iceberg-rest.restUri": format!("http://localhost:{p}/iceberg") }),
     ] {
-        let (code, body) = app.post("/connections/browse", &rest_browse(params.clone())).await;
+        let (code, body) = app
+            .post("/connections/browse", &rest_browse(params.clone()))
+            .await;
         assert_refused(code, &body, &params.to_string());
     }
     let (status, _) = app.get("/connections").await;
@@ -152,7 +154,10 @@ async fn the_servers_own_s3_endpoint_passes_the_policy_too() {
     let (code, body) = app.post("/connections/browse", &browse).await;
     assert_refused(code, &body, "LAKEPORT_S3_ENDPOINT");
     assert!(
-        body["error"].as_str().unwrap().contains("LAKEPORT_S3_ENDPOINT"),
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("LAKEPORT_S3_ENDPOINT"),
         "{body}"
     );
     assert_eq!(v4.accepts(), 0);
@@ -196,7 +201,11 @@ async fn a_redirect_to_a_port_that_is_not_allowlisted_is_not_followed() {
         )
         .await;
     assert_refused(code, &body, "another port of an allowlisted address");
-    assert_eq!(target.accepts(), 0, "the redirect target was never contacted");
+    assert_eq!(
+        target.accepts(),
+        0,
+        "the redirect target was never contacted"
+    );
     app.stop().await;
 }
 
@@ -301,7 +310,8 @@ async fn a_catalog_cannot_point_lakeport_at_local_files() {
         assert_eq!(code, 400, "{what}: {body}");
         let message = body["error"].as_str().unwrap();
         assert!(
-            message.contains("Lakeport reads") && !message.contains("reading the Iceberg table failed"),
+            message.contains("Lakeport reads")
+                && !message.contains("reading the Iceberg table failed"),
             "{what}: refused before reading, with a clear reason: {body}"
         );
         app.stop().await;
@@ -338,10 +348,7 @@ async fn vended_settings_cannot_enable_the_servers_own_credentials_or_an_unliste
     let app = app_allowing(&[format!("127.0.0.1:{catalog}")]).await;
     let (code, body) = app.post("/tables/preview", &preview_request(catalog)).await;
     assert_refused(code, &body, "a vended endpoint");
-    assert!(
-        body["error"].as_str().unwrap().contains("vended"),
-        "{body}"
-    );
+    assert!(body["error"].as_str().unwrap().contains("vended"), "{body}");
     assert_eq!(unlisted.accepts(), 0);
     app.stop().await;
 
@@ -355,10 +362,14 @@ async fn vended_settings_cannot_enable_the_servers_own_credentials_or_an_unliste
     let (code, body) = app.post("/tables/preview", &preview_request(catalog)).await;
     assert!(code >= 400, "the fake storage has no files: {body}");
     let requests = storage.requests.lock().unwrap().clone();
-    assert!(!requests.is_empty(), "the manifest list was asked for: {body}");
+    assert!(
+        !requests.is_empty(),
+        "the manifest list was asked for: {body}"
+    );
     for request in &requests {
         assert!(
-            !request.contains("AKIASERVERIDENTITY") && !request.to_ascii_lowercase().contains("authorization:"),
+            !request.contains("AKIASERVERIDENTITY")
+                && !request.to_ascii_lowercase().contains("authorization:"),
             "no credentials of the server were used: {request}"
         );
         assert!(!request.contains("AssumeRole"), "{request}");
@@ -384,27 +395,42 @@ async fn a_masked_oauth2_credential_resolves_only_for_the_token_endpoint_it_was_
         })
     };
     let (code, body) = app
-        .post("/connections/browse", &rest_browse(params("client:s3cret", catalog)))
+        .post(
+            "/connections/browse",
+            &rest_browse(params("client:s3cret", catalog)),
+        )
         .await;
     assert_eq!(code, 200, "{body}");
     let (code, body) = app
-        .post("/connections/browse", &rest_browse(params("*****", catalog)))
+        .post(
+            "/connections/browse",
+            &rest_browse(params("*****", catalog)),
+        )
         .await;
     assert_eq!(code, 200, "a masked credential resolves: {body}");
     assert!(
-        seen.lock().unwrap().iter().filter(|p| p.ends_with("/oauth/tokens")).count() >= 2,
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.ends_with("/oauth/tokens"))
+            .count()
+            >= 2,
         "{:?}",
         seen.lock().unwrap()
     );
 
     let (code, body) = app
-        .post("/connections/browse", &rest_browse(params("*****", other.port)))
+        .post(
+            "/connections/browse",
+            &rest_browse(params("*****", other.port)),
+        )
         .await;
     assert_eq!(code, 400, "{body}");
-    assert!(
-        body["error"].as_str().unwrap().contains("masked"),
-        "{body}"
+    assert!(body["error"].as_str().unwrap().contains("masked"), "{body}");
+    assert_eq!(
+        other.accepts(),
+        0,
+        "the secret was not sent to another host"
     );
-    assert_eq!(other.accepts(), 0, "the secret was not sent to another host");
     app.stop().await;
 }

@@ -25,10 +25,16 @@ fn policy(allow: &[&str]) -> OutboundPolicy {
         ("imds6.example", vec!["fd00:ec2::254".parse().unwrap()]),
         (
             "mixed.example",
-            vec!["93.184.215.14".parse().unwrap(), "10.1.2.3".parse().unwrap()],
+            vec![
+                "93.184.215.14".parse().unwrap(),
+                "10.1.2.3".parse().unwrap(),
+            ],
         ),
         ("public.example", vec!["93.184.215.14".parse().unwrap()]),
-        ("mapped.example", vec!["::ffff:192.168.1.1".parse().unwrap()]),
+        (
+            "mapped.example",
+            vec!["::ffff:192.168.1.1".parse().unwrap()],
+        ),
         ("minio.internal", vec!["10.0.0.5".parse().unwrap()]),
         ("loop.example", vec!["127.0.0.1".parse().unwrap()]),
     ]));
@@ -93,7 +99,10 @@ async fn non_public_addresses_are_refused_in_every_spelling() {
 async fn the_message_names_the_address_the_setting_and_the_way_to_allow_it() {
     let message = refused(&policy(&[]), "http://0177.0.0.1:5432/").await;
     assert!(message.contains("catalog.s3.endpoint"), "{message}");
-    assert!(message.contains("127.0.0.1 is a loopback address"), "{message}");
+    assert!(
+        message.contains("127.0.0.1 is a loopback address"),
+        "{message}"
+    );
     assert!(message.contains("LAKEPORT_OUTBOUND__ALLOW"), "{message}");
     assert!(message.contains("\"127.0.0.1:5432\""), "{message}");
     let message = refused(&policy(&[]), "http://169.254.169.254/").await;
@@ -115,7 +124,9 @@ async fn host_names_are_resolved_and_every_address_checked() {
         assert!(message.contains("resolves to"), "{url}: {message}");
     }
     p.check_url("x", "https://public.example/").await.unwrap();
-    p.check_url("x", "https://93.184.215.14:8443/").await.unwrap();
+    p.check_url("x", "https://93.184.215.14:8443/")
+        .await
+        .unwrap();
     p.check_url("x", "https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/")
         .await
         .unwrap();
@@ -127,8 +138,15 @@ async fn host_names_are_resolved_and_every_address_checked() {
 
 #[tokio::test]
 async fn the_allowlist_names_hosts_addresses_ports_and_networks() {
-    let p = policy(&["minio.internal", "127.0.0.1:9000", "10.9.0.0/16", "[::1]:8181"]);
-    p.check_url("x", "http://minio.internal:9000").await.unwrap();
+    let p = policy(&[
+        "minio.internal",
+        "127.0.0.1:9000",
+        "10.9.0.0/16",
+        "[::1]:8181",
+    ]);
+    p.check_url("x", "http://minio.internal:9000")
+        .await
+        .unwrap();
     p.check_url("x", "http://127.0.0.1:9000").await.unwrap();
     p.check_url("x", "http://0x7f.0.0.1:9000").await.unwrap();
     p.check_url("x", "http://10.9.200.1").await.unwrap();
@@ -141,7 +159,9 @@ async fn the_allowlist_names_hosts_addresses_ports_and_networks() {
     refused(&p, "http://loop.example:9000").await;
     // A network entry covers names resolving into it.
     let p = policy(&["10.0.0.0/8"]);
-    p.check_url("x", "http://minio.internal:9000").await.unwrap();
+    p.check_url("x", "http://minio.internal:9000")
+        .await
+        .unwrap();
     p.check_url("x", "http://[::ffff:10.0.0.1]").await.unwrap();
 }
 
@@ -175,7 +195,10 @@ fn allowlist_entries_parse_or_are_refused_with_the_entry() {
         entry("2130706433").unwrap(),
         Allow::Ip("127.0.0.1".parse().unwrap(), None)
     );
-    assert_eq!(entry("::1").unwrap(), Allow::Ip("::1".parse().unwrap(), None));
+    assert_eq!(
+        entry("::1").unwrap(),
+        Allow::Ip("::1".parse().unwrap(), None)
+    );
     assert_eq!(
         entry("[::1]:8181").unwrap(),
         Allow::Ip("::1".parse().unwrap(), Some(8181))
@@ -196,7 +219,13 @@ fn allowlist_entries_parse_or_are_refused_with_the_entry() {
 
 #[test]
 fn public_addresses_are_public() {
-    for ip in ["8.8.8.8", "52.216.0.1", "172.32.0.1", "100.128.0.1", "2600::1"] {
+    for ip in [
+        "8.8.8.8",
+        "52.216.0.1",
+        "172.32.0.1",
+        "100.128.0.1",
+        "2600::1",
+    ] {
         assert_eq!(non_public(ip.parse().unwrap()), None, "{ip}");
     }
 }

@@ -379,9 +379,12 @@ fn parse_iceberg_rest(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiEr
 /// An endpoint setting: absent, or an http(s) URL.
 fn http_url(value: Option<String>, field: &str) -> Result<Option<String>, ApiError> {
     match value {
-        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => Err(
-            ApiError::invalid(field, format!("'{url}' must start with http:// or https://")),
-        ),
+        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+            Err(ApiError::invalid(
+                field,
+                format!("'{url}' must start with http:// or https://"),
+            ))
+        }
         other => Ok(other),
     }
 }
@@ -544,7 +547,10 @@ mod tests {
             "naming the default token endpoint changes nothing"
         );
         for other in [
-            ("catalog.iceberg-rest.oauth2-server-uri", "https://evil.example/t"),
+            (
+                "catalog.iceberg-rest.oauth2-server-uri",
+                "https://evil.example/t",
+            ),
             ("catalog.iceberg-rest.s3.endpoint", "https://evil.example"),
             ("catalog.iceberg-rest.s3.region", "eu-west-1"),
         ] {

@@ -51,7 +51,9 @@ impl S3Catalog {
         );
         let endpoint = match (&spec.endpoint, default_endpoint) {
             (Some(own), _) => Some((own.as_str(), "catalog.s3.endpoint")),
-            (None, Some(server)) => Some((server, "the server's S3 endpoint (LAKEPORT_S3_ENDPOINT)")),
+            (None, Some(server)) => {
+                Some((server, "the server's S3 endpoint (LAKEPORT_S3_ENDPOINT)"))
+            }
             (None, None) => None,
         };
         if let Some((url, what)) = endpoint {

@@ -32,11 +32,11 @@ pub async fn execute(
     let catalog = IcebergRestCatalog::open(spec, &ctx.state.config)
         .await
         .map_err(|e| {
-        anyhow!(
-            "connecting to the Iceberg catalog {}: {e}",
-            spec.display_uri()
-        )
-    })?;
+            anyhow!(
+                "connecting to the Iceberg catalog {}: {e}",
+                spec.display_uri()
+            )
+        })?;
     let name = catalog.table_name();
     let recorded = store::iceberg::get(pool, &ctx.table.name)
         .await?

@@ -14,8 +14,8 @@ use bytes::Bytes;
 
 use super::outbound::OutboundPolicy;
 use super::params::IcebergRestSpec;
-use crate::config::Config;
 use super::{BrowseItem, BrowseKind, Catalog, CatalogError, CatalogResult, SourceFile};
+use crate::config::Config;
 use client::RestClient;
 
 pub struct IcebergRestCatalog {

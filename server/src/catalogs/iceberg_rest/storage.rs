@@ -223,9 +223,9 @@ impl ConfinedStorage {
                 ),
             ));
         }
-        self.inner.as_deref().ok_or_else(|| {
-            Error::new(ErrorKind::Unexpected, "storage used after deserialisation")
-        })
+        self.inner
+            .as_deref()
+            .ok_or_else(|| Error::new(ErrorKind::Unexpected, "storage used after deserialisation"))
     }
 }
 
@@ -318,7 +318,10 @@ mod tests {
         assert_eq!(p["s3.disable-config-load"], "true");
         assert!(!p.contains_key("client.assume-role.arn"));
         assert!(!p.contains_key("s3.allow-anonymous"));
-        assert_eq!(p["s3.region"], "us-east-1", "a region that is not one is dropped");
+        assert_eq!(
+            p["s3.region"], "us-east-1",
+            "a region that is not one is dropped"
+        );
         // Vended keys go to the vended endpoint, which the policy checks.
         assert_eq!(p["s3.endpoint"], "http://vended:9000");
         assert_eq!(got.endpoint_from, "the s3.endpoint the catalog vended");
@@ -355,11 +358,7 @@ mod tests {
             inner: Some(Arc::new(iceberg::io::MemoryStorage::new())),
             bucket: "lake".into(),
         };
-        for path in [
-            "file:///etc/passwd",
-            "s3://other/x.avro",
-            "memory://lake/x",
-        ] {
+        for path in ["file:///etc/passwd", "s3://other/x.avro", "memory://lake/x"] {
             let err = storage.read(path).await.unwrap_err().to_string();
             assert!(err.contains(path), "{err}");
             assert!(storage.new_input(path).is_err());

@@ -1,7 +1,6 @@
 //! Loads one Iceberg table through the REST client and reads it with iceberg-rust:
 //! FileIO from the connection's storage keys (or the catalog's vended ones, see `storage`), schema, sample rows.
 
-
 use arrow::record_batch::RecordBatch;
 use futures::TryStreamExt;
 use iceberg::Runtime;
@@ -50,7 +49,9 @@ pub async fn load(
     // Refused before anything is read: a table outside S3 (`file://…`), or metadata and
     // snapshots outside the table's bucket. The FileIO checks every later path the same way.
     let bucket = s3_bucket(metadata.location()).map_err(|why| {
-        CatalogError::InvalidConfig(format!("table {table_name} (as the catalog describes it): {why}"))
+        CatalogError::InvalidConfig(format!(
+            "table {table_name} (as the catalog describes it): {why}"
+        ))
     })?;
     let mut places: Vec<&str> = metadata
         .snapshots()
