@@ -114,7 +114,8 @@ impl OutboundPolicy {
                 if self.host_allowed(name, port) {
                     return Ok(());
                 }
-                self.resolve_checked(name)
+                // A host entry for another port does not cover this one: the addresses decide.
+                self.resolve_checked(name, false)
                     .await
                     .map(drop)
                     .map_err(|e| e.named(what, &shown))
@@ -141,8 +142,10 @@ impl OutboundPolicy {
     }
 
     /// Resolves a host name for a connection: every address must pass, or none is used.
-    /// Port-specific allowlist entries do not apply here (the resolver is not told the port).
-    async fn resolve_checked(&self, host: &str) -> Result<Vec<IpAddr>, Refusal> {
+    /// Port-specific IP entries do not apply here (the resolver is not told the port);
+    /// with `by_name`, a host entry for any port allows the name (the URL's port was checked
+    /// against it before sending).
+    async fn resolve_checked(&self, host: &str, by_name: bool) -> Result<Vec<IpAddr>, Refusal> {
         let name = normalise_host(host);
         let addresses = self
             .lookup
@@ -154,7 +157,7 @@ impl OutboundPolicy {
                 "'{name}' resolves to no address"
             )));
         }
-        if self.host_allowed(&name, None) {
+        if by_name && self.host_allowed(&name, None) {
             return Ok(addresses);
         }
         for ip in &addresses {
@@ -294,7 +297,7 @@ impl reqwest::dns::Resolve for PolicyResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let policy = self.0.clone();
         Box::pin(async move {
-            let addresses = policy.resolve_checked(name.as_str()).await?;
+            let addresses = policy.resolve_checked(name.as_str(), true).await?;
             let addrs: reqwest::dns::Addrs = Box::new(
                 addresses
                     .into_iter()
@@ -315,7 +318,7 @@ impl aws_smithy_runtime_api::client::dns::ResolveDns for PolicyResolver {
         use aws_smithy_runtime_api::client::dns::{DnsFuture, ResolveDnsError};
         DnsFuture::new(async move {
             self.0
-                .resolve_checked(name)
+                .resolve_checked(name, true)
                 .await
                 .map_err(ResolveDnsError::new)
         })

@@ -157,6 +157,12 @@ async fn the_allowlist_names_hosts_addresses_ports_and_networks() {
     refused(&p, "http://10.10.0.1").await;
     // A name resolving to an address allowed only on one port is not allowed through DNS.
     refused(&p, "http://loop.example:9000").await;
+    // A host entry with a port covers that port only.
+    let p = policy(&["minio.internal:9000"]);
+    p.check_url("x", "http://minio.internal:9000")
+        .await
+        .unwrap();
+    refused(&p, "http://minio.internal:22").await;
     // A network entry covers names resolving into it.
     let p = policy(&["10.0.0.0/8"]);
     p.check_url("x", "http://minio.internal:9000")
