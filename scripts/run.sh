@@ -9,6 +9,9 @@ cargo leptos build --release
 bin="$CARGO_TARGET_DIR/release/lakeport"
 export LAKEPORT_DATA_DIR="${LAKEPORT_DATA_DIR:-$PWD/.lakeport}"
 export LAKEPORT_SITE_ROOT="${LAKEPORT_SITE_ROOT:-$PWD/target/site}"
+# A local demo may connect to a MinIO or catalog on this machine; a server set up for
+# others leaves loopback refused (see "Outbound requests" in the README).
+export LAKEPORT_OUTBOUND__ALLOW="${LAKEPORT_OUTBOUND__ALLOW-127.0.0.1,::1,localhost}"
 if [ ! -d "$LAKEPORT_DATA_DIR/lake/tpch/lineitem" ]; then
   "$bin" demo-data --scale-factor 0.1 --files 4
 fi

@@ -25,6 +25,17 @@ pub struct Config {
     pub sync: SyncConfig,
     pub query: QueryConfig,
     pub auth: AuthConfig,
+    pub outbound: OutboundConfig,
+}
+
+/// Where a user's connections may send requests (see catalogs/outbound.rs).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OutboundConfig {
+    /// Hosts beyond the public internet that connections may reach: host names, IPs,
+    /// `IP:port` / `host:port` (that port only) or CIDRs (`10.0.0.0/8`). Empty (the
+    /// default) refuses loopback, link-local, private and other non-public addresses.
+    #[serde(deserialize_with = "comma_separated_strings", default)]
+    pub allow: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -116,6 +127,7 @@ impl Default for Config {
                 secure_cookies: true,
                 session_idle_minutes: 12 * 60,
             },
+            outbound: OutboundConfig::default(),
         }
     }
 }
@@ -173,5 +185,29 @@ fn comma_separated_paths<'de, D: Deserializer<'de>>(
             .map(PathBuf::from)
             .collect(),
         Roots::List(list) => list,
+    })
+}
+
+/// A list of strings, or one comma-separated string (as an environment variable gives it).
+fn comma_separated_strings<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Entries {
+        Text(String),
+        // A lone number, as `LAKEPORT_OUTBOUND__ALLOW=2130706433` is read.
+        Number(u64),
+        List(Vec<String>),
+    }
+    Ok(match Entries::deserialize(deserializer)? {
+        Entries::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Entries::Number(n) => vec![n.to_string()],
+        Entries::List(list) => list,
     })
 }

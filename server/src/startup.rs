@@ -30,6 +30,8 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         crate::sync::schedule::parse(&config.sync.default_schedule)
             .map_err(|e| anyhow::anyhow!("sync.default_schedule: {e}"))?;
+        crate::catalogs::outbound::OutboundPolicy::from_config(&config.outbound)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         std::fs::create_dir_all(&config.data_dir)?;
         for root in &config.local_roots {
             if root.starts_with(&config.data_dir) {

@@ -2,6 +2,7 @@
 
 pub mod iceberg_rest;
 mod local;
+pub mod outbound;
 pub mod params;
 pub mod partitions;
 pub mod reader;
@@ -63,6 +64,9 @@ pub enum CatalogError {
     BadData(String),
     #[error("{0}")]
     Transient(String),
+    /// The outbound request policy forbids the host (see `outbound`).
+    #[error("{0}")]
+    OutboundRefused(String),
 }
 
 impl CatalogError {
@@ -78,6 +82,7 @@ impl CatalogError {
             | Self::BadData(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Transient(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::OutboundRefused(_) => StatusCode::FORBIDDEN,
         }
     }
 
@@ -89,6 +94,7 @@ impl CatalogError {
             Self::Unreachable(_) => "CATALOG_UNREACHABLE",
             Self::BadData(_) => "CATALOG_BAD_DATA",
             Self::Transient(_) => "CATALOG_TRANSIENT",
+            Self::OutboundRefused(_) => "OUTBOUND_REFUSED",
         }
     }
 }
@@ -116,18 +122,21 @@ pub trait Catalog: Send + Sync {
 }
 
 /// Opens the catalog a source spec describes. Secrets must already be resolved.
+/// Every endpoint it names passes the outbound policy first.
 pub async fn open(spec: &SourceSpec, config: &Config) -> CatalogResult<Arc<dyn Catalog>> {
     match spec {
         SourceSpec::Local(local) => Ok(Arc::new(local::LocalCatalog::open(
             local,
             &config.local_roots,
         )?)),
-        SourceSpec::S3(s3) => Ok(Arc::new(s3::S3Catalog::open(
-            s3,
-            config.s3_endpoint.as_deref(),
-        )?)),
+        SourceSpec::S3(s3) => {
+            let policy = outbound::OutboundPolicy::from_config(&config.outbound)?;
+            Ok(Arc::new(
+                s3::S3Catalog::open(s3, config.s3_endpoint.as_deref(), &policy).await?,
+            ))
+        }
         SourceSpec::IcebergRest(rest) => Ok(Arc::new(
-            iceberg_rest::IcebergRestCatalog::open(rest).await?,
+            iceberg_rest::IcebergRestCatalog::open(rest, config).await?,
         )),
     }
 }

@@ -65,6 +65,17 @@ pub struct IcebergRestSpec {
 }
 
 impl IcebergRestSpec {
+    /// Where OAuth2 client credentials are sent: `oauth2-server-uri`, else the catalog's own endpoint.
+    pub fn token_endpoint(&self) -> String {
+        match &self.auth {
+            RestAuth::OAuth2 {
+                token_uri: Some(uri),
+                ..
+            } => uri.clone(),
+            _ => format!("{}/v1/oauth/tokens", self.uri),
+        }
+    }
+
     /// The catalog and its warehouse, as a person would name them.
     pub fn display_uri(&self) -> String {
         match &self.warehouse {
@@ -97,11 +108,16 @@ impl SourceSpec {
                 s3.region,
                 s3.access_key
             ),
+            // Every host a secret is sent to is part of the identity, so a masked secret
+            // is only ever filled in for a request to the host it was first sent to.
             Self::IcebergRest(rest) => {
                 let who = match &rest.auth {
                     RestAuth::None => String::new(),
                     RestAuth::Bearer(_) => "bearer".into(),
-                    RestAuth::OAuth2 { client_id, .. } => format!("oauth2:{client_id}"),
+                    // The client id sits inside the secret `credential`, so it cannot be
+                    // part of the identity (a masked credential hides it); the token
+                    // endpoint the credential is sent to is.
+                    RestAuth::OAuth2 { .. } => format!("oauth2:{}", rest.token_endpoint()),
                     RestAuth::SigV4 {
                         signing_name,
                         access_key,
@@ -109,15 +125,23 @@ impl SourceSpec {
                         ..
                     } => format!("sigv4:{signing_name}:{region}:{access_key}"),
                 };
+                let storage = rest
+                    .storage
+                    .as_ref()
+                    .map(|s| {
+                        format!(
+                            "{}|{}|{}",
+                            s.access_key,
+                            s.endpoint.as_deref().unwrap_or(""),
+                            s.region
+                        )
+                    })
+                    .unwrap_or_default();
                 format!(
-                    "iceberg-rest|{}|{}|{}|{who}|{}",
+                    "iceberg-rest|{}|{}|{}|{who}|{storage}",
                     rest.uri,
                     rest.warehouse.as_deref().unwrap_or(""),
                     rest.prefix.as_deref().unwrap_or(""),
-                    rest.storage
-                        .as_ref()
-                        .map(|s| s.access_key.as_str())
-                        .unwrap_or("")
                 )
             }
         }
@@ -287,13 +311,19 @@ fn parse_iceberg_rest(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiEr
         }
         (None, Some(token), _) => RestAuth::Bearer(token),
         (None, None, Some(credential)) => {
-            let (client_id, client_secret) = credential.split_once(':').ok_or_else(|| {
-                ApiError::invalid(field("credential"), "must be \"client_id:client_secret\"")
-            })?;
+            // A masked credential hides the client id too; it is filled in from the
+            // stored connection before any request is made.
+            let (client_id, client_secret) = if is_mask(&credential) {
+                ("", credential.as_str())
+            } else {
+                credential.split_once(':').ok_or_else(|| {
+                    ApiError::invalid(field("credential"), "must be \"client_id:client_secret\"")
+                })?
+            };
             RestAuth::OAuth2 {
                 client_id: client_id.to_owned(),
                 client_secret: client_secret.to_owned(),
-                token_uri: get("oauth2-server-uri"),
+                token_uri: http_url(get("oauth2-server-uri"), &field("oauth2-server-uri"))?,
                 scope: get("scope"),
             }
         }
@@ -307,7 +337,8 @@ fn parse_iceberg_rest(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiEr
             access_key,
             secret_key,
             session_token: get("s3.session-token"),
-            endpoint: get("s3.endpoint"),
+            endpoint: http_url(get("s3.endpoint"), &field("s3.endpoint"))?
+                .map(|e| e.trim_end_matches('/').to_owned()),
         }),
         (None, None) => None,
         _ => {
@@ -343,6 +374,19 @@ fn parse_iceberg_rest(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiEr
         auth,
         storage,
     })))
+}
+
+/// An endpoint setting: absent, or an http(s) URL.
+fn http_url(value: Option<String>, field: &str) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) => {
+            Err(ApiError::invalid(
+                field,
+                format!("'{url}' must start with http:// or https://"),
+            ))
+        }
+        other => Ok(other),
+    }
 }
 
 fn required(params: &TaskParams, key: &str, at: &str) -> Result<String, ApiError> {
@@ -472,6 +516,66 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("client_id:client_secret"), "{err}");
+    }
+
+    #[test]
+    fn the_identity_names_every_host_a_secret_goes_to() {
+        let rest = |extra: &[(&str, &str)]| {
+            let base = [
+                ("catalogType", "iceberg-rest"),
+                ("catalog.iceberg-rest.restUri", "https://catalog.example"),
+                ("catalog.iceberg-rest.credential", "client:secret"),
+                ("catalog.iceberg-rest.s3.access-key-id", "AKIA"),
+                ("catalog.iceberg-rest.s3.secret-access-key", "s"),
+            ];
+            let mut all = params(&base);
+            all.extend(params(extra));
+            parse_source(&all, "p").unwrap().identity()
+        };
+        let plain = rest(&[]);
+        assert_eq!(
+            plain,
+            rest(&[("catalog.iceberg-rest.credential", "*****")]),
+            "a masked credential has the same identity, so it resolves"
+        );
+        assert_eq!(
+            plain,
+            rest(&[(
+                "catalog.iceberg-rest.oauth2-server-uri",
+                "https://catalog.example/v1/oauth/tokens"
+            )]),
+            "naming the default token endpoint changes nothing"
+        );
+        for other in [
+            (
+                "catalog.iceberg-rest.oauth2-server-uri",
+                "https://evil.example/t",
+            ),
+            ("catalog.iceberg-rest.s3.endpoint", "https://evil.example"),
+            ("catalog.iceberg-rest.s3.region", "eu-west-1"),
+        ] {
+            assert_ne!(plain, rest(&[other]), "{other:?}");
+        }
+        let masked = parse_source(
+            &params(&[
+                ("catalogType", "iceberg-rest"),
+                ("catalog.iceberg-rest.restUri", "https://catalog.example"),
+                ("catalog.iceberg-rest.credential", "*****"),
+            ]),
+            "p",
+        );
+        assert!(masked.is_ok(), "{masked:?}");
+        let bad = parse_source(
+            &params(&[
+                ("catalogType", "iceberg-rest"),
+                ("catalog.iceberg-rest.restUri", "https://catalog.example"),
+                ("catalog.iceberg-rest.s3.access-key-id", "AKIA"),
+                ("catalog.iceberg-rest.s3.secret-access-key", "s"),
+                ("catalog.iceberg-rest.s3.endpoint", "file:///etc"),
+            ]),
+            "p",
+        );
+        assert!(bad.is_err());
     }
 
     #[test]

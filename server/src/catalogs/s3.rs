@@ -13,6 +13,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
+use super::outbound::{OutboundPolicy, refusal_in, remote_text};
 use super::params::S3Spec;
 use super::{
     BrowseItem, BrowseKind, Catalog, CatalogError, CatalogResult, SourceFile,
@@ -27,7 +28,14 @@ pub struct S3Catalog {
 }
 
 impl S3Catalog {
-    pub fn open(spec: &S3Spec, default_endpoint: Option<&str>) -> CatalogResult<Self> {
+    /// The endpoint (the connection's, else the server's `s3_endpoint`) is checked
+    /// against the outbound policy here, and the client resolves every host name through
+    /// it; with no endpoint the SDK talks to AWS's public S3 hosts.
+    pub async fn open(
+        spec: &S3Spec,
+        default_endpoint: Option<&str>,
+        policy: &OutboundPolicy,
+    ) -> CatalogResult<Self> {
         if super::params::is_mask(&spec.secret_key) {
             return Err(CatalogError::InvalidConfig(
                 "catalog.s3.secretKey is masked ('*****') and no stored secret matches this connection".into(),
@@ -41,8 +49,19 @@ impl S3Catalog {
             None,
             "lakeport-connection",
         );
+        let endpoint = match (&spec.endpoint, default_endpoint) {
+            (Some(own), _) => Some((own.as_str(), "catalog.s3.endpoint")),
+            (None, Some(server)) => {
+                Some((server, "the server's S3 endpoint (LAKEPORT_S3_ENDPOINT)"))
+            }
+            (None, None) => None,
+        };
+        if let Some((url, what)) = endpoint {
+            policy.check_url(what, url).await?;
+        }
         let mut builder = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
+            .http_client(policy.s3_http_client())
             .region(Region::new(spec.region.clone()))
             .credentials_provider(credentials)
             .retry_config(RetryConfig::standard().with_max_attempts(3))
@@ -52,7 +71,7 @@ impl S3Catalog {
                     .operation_attempt_timeout(Duration::from_secs(120))
                     .build(),
             );
-        if let Some(endpoint) = spec.endpoint.as_deref().or(default_endpoint) {
+        if let Some((endpoint, _)) = endpoint {
             // S3-compatible servers rarely resolve virtual-host bucket names.
             builder = builder.endpoint_url(endpoint).force_path_style(true);
         }
@@ -65,15 +84,22 @@ impl S3Catalog {
     }
 
     /// Turns an SDK failure into a message that names the bucket, key or credential at fault.
-    fn classify<E: ProvideErrorMetadata>(
+    fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
         &self,
         err: SdkError<E, HttpResponse>,
         what: &str,
     ) -> CatalogError {
+        if let Some(refused) = refusal_in(&err, &format!("S3 while {what}")) {
+            return refused;
+        }
         match &err {
             SdkError::DispatchFailure(failure) => {
+                let why = failure
+                    .as_connector_error()
+                    .map(|e| remote_text(&format!("{e}: {:?}", std::error::Error::source(e))))
+                    .unwrap_or_default();
                 return CatalogError::Unreachable(format!(
-                    "S3 endpoint unreachable while {what}: {failure:?}"
+                    "S3 endpoint unreachable while {what}: {why}"
                 ));
             }
             SdkError::TimeoutError(_) => {
@@ -84,7 +110,9 @@ impl S3Catalog {
             _ => {}
         }
         let code = err.code().unwrap_or_default().to_owned();
-        let message = err.message().unwrap_or_default().to_owned();
+        // The server's own words, kept short and printable: never its whole body.
+        let code = remote_text(&code);
+        let message = remote_text(err.message().unwrap_or_default());
         let http_status = err.raw_response().map(|r| r.status().as_u16());
         let bucket = &self.bucket;
         match (code.as_str(), http_status) {

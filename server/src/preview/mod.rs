@@ -331,7 +331,7 @@ async fn sample_source(
 ) -> ApiResult<Sample> {
     let max = options.sampling.max;
     if let SourceSpec::IcebergRest(rest) = spec {
-        let catalog = IcebergRestCatalog::open(rest).await?;
+        let catalog = IcebergRestCatalog::open(rest, &state.config).await?;
         let table = catalog.open_table().await?.table;
         if options.preview_files.preview_files_only {
             let uris = iceberg_table::data_files(&table).await?;

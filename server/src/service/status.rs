@@ -124,7 +124,7 @@ pub async fn source_file_count(
     let spec = tables::stored_source(state, &table).await?;
     let count = match &spec {
         SourceSpec::IcebergRest(rest) => {
-            let catalog = IcebergRestCatalog::open(rest).await?;
+            let catalog = IcebergRestCatalog::open(rest, &state.config).await?;
             let loaded = catalog.open_table().await?;
             let metadata = loaded.table.metadata();
             let snapshot = match snapshot_id {

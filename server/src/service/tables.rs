@@ -119,7 +119,7 @@ async fn inspect_source(
     schema: &TableSchema,
 ) -> ApiResult<(BTreeMap<String, DataType>, Option<FieldBindings>)> {
     if let SourceSpec::IcebergRest(rest) = spec {
-        let catalog = IcebergRestCatalog::open(rest).await?;
+        let catalog = IcebergRestCatalog::open(rest, &state.config).await?;
         let table = catalog.open_table().await?.table;
         let shape = preview::iceberg_shape(&table, true)?;
         preview::check_fields_exist(schema, &shape)?;

@@ -29,12 +29,14 @@ pub async fn execute(
     progress: &mut RunProgress,
 ) -> anyhow::Result<RunOutcome> {
     let pool = &ctx.state.pool;
-    let catalog = IcebergRestCatalog::open(spec).await.map_err(|e| {
-        anyhow!(
-            "connecting to the Iceberg catalog {}: {e}",
-            spec.display_uri()
-        )
-    })?;
+    let catalog = IcebergRestCatalog::open(spec, &ctx.state.config)
+        .await
+        .map_err(|e| {
+            anyhow!(
+                "connecting to the Iceberg catalog {}: {e}",
+                spec.display_uri()
+            )
+        })?;
     let name = catalog.table_name();
     let recorded = store::iceberg::get(pool, &ctx.table.name)
         .await?

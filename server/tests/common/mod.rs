@@ -172,6 +172,9 @@ pub fn test_config(database_url: &str, data_dir: &std::path::Path) -> Config {
     // Runs come only from creation and triggers, so no cron tick lands mid-test.
     config.sync.default_schedule = "0 0 0 1 1 ?".into();
     config.auth.admin_password = Some(ADMIN_PASSWORD.into());
+    // The test servers (moto S3, rustberg, fixtures) are on loopback; the outbound
+    // policy refuses loopback unless allowed. Tests of the refusal clear this list.
+    config.outbound.allow = vec!["127.0.0.1".into(), "::1".into(), "localhost".into()];
     config.finish();
     config
 }

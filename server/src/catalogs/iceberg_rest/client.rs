@@ -9,13 +9,18 @@ use tokio::sync::Mutex;
 
 use super::sigv4::SigV4;
 use crate::catalogs::CatalogError;
+use crate::catalogs::outbound::{OutboundPolicy, refusal_in, remote_text};
 use crate::catalogs::params::{IcebergRestSpec, RestAuth};
+
+const REST_URI: &str = "catalog.iceberg-rest.restUri";
+const TOKEN_URI: &str = "catalog.iceberg-rest.oauth2-server-uri";
 
 /// Iceberg joins the levels of a namespace with the unit separator in URL paths.
 const NAMESPACE_SEPARATOR: &str = "\u{1f}";
 
 pub struct RestClient {
     http: reqwest::Client,
+    policy: OutboundPolicy,
     uri: String,
     warehouse: Option<String>,
     prefix: Option<String>,
@@ -59,12 +64,20 @@ struct TokenResponse {
 }
 
 impl RestClient {
-    pub fn new(spec: &IcebergRestSpec) -> Result<Self, CatalogError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|e| CatalogError::InvalidConfig(format!("HTTP client: {e}")))?;
+    /// A client whose every request passes `policy` (see `send`).
+    pub fn new(spec: &IcebergRestSpec, policy: &OutboundPolicy) -> Result<Self, CatalogError> {
+        if let RestAuth::OAuth2 { client_secret, .. } = &spec.auth
+            && crate::catalogs::params::is_mask(client_secret)
+        {
+            return Err(CatalogError::InvalidConfig(
+                "catalog.iceberg-rest.credential is masked ('*****') and no stored secret matches this connection".into(),
+            ));
+        }
+        let http = policy.http_client(
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(Duration::from_secs(60)),
+        )?;
         let signer = match &spec.auth {
             RestAuth::SigV4 {
                 signing_name,
@@ -81,6 +94,7 @@ impl RestClient {
         };
         Ok(Self {
             http,
+            policy: policy.clone(),
             uri: spec.uri.clone(),
             warehouse: spec.warehouse.clone(),
             prefix: spec.prefix.clone(),
@@ -217,11 +231,7 @@ impl RestClient {
                 .expect("signer for SigV4")
                 .sign(&mut request)?,
         }
-        let response = self
-            .http
-            .execute(request)
-            .await
-            .map_err(|e| unreachable(url, &e))?;
+        let response = self.send(REST_URI, request).await?;
         let status = response.status();
         let text = response.text().await.map_err(|e| unreachable(url, &e))?;
         if status.is_success() {
@@ -230,6 +240,32 @@ impl RestClient {
             });
         }
         Err(catalog_error(status, url, &text))
+    }
+
+    /// Sends one request once the outbound policy allows its URL (IP-literal hosts skip the
+    /// client's resolver, so they are checked here). Redirects come back as answers, not followed.
+    async fn send(
+        &self,
+        what: &str,
+        request: reqwest::Request,
+    ) -> Result<reqwest::Response, CatalogError> {
+        self.policy.check(what, request.url()).await?;
+        let url = request.url().to_string();
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| unreachable(&url, &e))?;
+        if response.status().is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(remote_text)
+                .unwrap_or_default();
+            return Err(redirected(response.status(), &url, &location));
+        }
+        Ok(response)
     }
 
     /// A client-credentials token, fetched once and reused until shortly before it expires.
@@ -258,19 +294,24 @@ impl RestClient {
             ("client_secret", client_secret.as_str()),
         ];
         form.push(("scope", scope.as_deref().unwrap_or("catalog")));
-        let response = self
+        let request = self
             .http
             .post(&url)
             .form(&form)
-            .send()
-            .await
-            .map_err(|e| unreachable(&url, &e))?;
+            .build()
+            .map_err(|e| CatalogError::InvalidConfig(format!("bad token URL '{url}': {e}")))?;
+        let what = if token_uri.is_some() {
+            TOKEN_URI
+        } else {
+            REST_URI
+        };
+        let response = self.send(what, request).await?;
         let status = response.status();
         let text = response.text().await.map_err(|e| unreachable(&url, &e))?;
         if !status.is_success() {
             return Err(CatalogError::AccessDenied(format!(
                 "the OAuth2 token endpoint {url} refused client '{client_id}' ({status}): {}",
-                text.chars().take(200).collect::<String>()
+                remote_text(&text)
             )));
         }
         let token: TokenResponse = serde_json::from_str(&text)
@@ -292,7 +333,16 @@ fn bearer(token: &str) -> Result<reqwest::header::HeaderValue, CatalogError> {
 }
 
 fn unreachable(url: &str, err: &reqwest::Error) -> CatalogError {
+    if let Some(refused) = refusal_in(err, &format!("Iceberg REST request to {url}")) {
+        return refused;
+    }
     CatalogError::Unreachable(format!("Iceberg REST catalog unreachable at {url}: {err}"))
+}
+
+fn redirected(status: StatusCode, url: &str, location: &str) -> CatalogError {
+    CatalogError::InvalidConfig(format!(
+        "the Iceberg REST catalog answered {status} for {url}, redirecting to '{location}'; Lakeport does not follow redirects: set the catalog URL to where it should go"
+    ))
 }
 
 /// The catalog's own error message (Iceberg `ErrorModel`), classified by status.
@@ -300,7 +350,8 @@ fn catalog_error(status: StatusCode, url: &str, body: &str) -> CatalogError {
     let message = serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| body.chars().take(200).collect());
+        .unwrap_or_else(|| body.to_owned());
+    let message = remote_text(&message);
     let text = format!("Iceberg REST catalog answered {status} for {url}: {message}");
     match status {
         StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => CatalogError::AccessDenied(text),

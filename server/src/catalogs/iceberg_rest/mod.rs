@@ -4,6 +4,7 @@ mod client;
 pub mod evolution;
 mod sigv4;
 pub mod snapshots;
+mod storage;
 pub mod table;
 
 use std::ops::Range;
@@ -11,13 +12,16 @@ use std::ops::Range;
 use async_trait::async_trait;
 use bytes::Bytes;
 
+use super::outbound::OutboundPolicy;
 use super::params::IcebergRestSpec;
 use super::{BrowseItem, BrowseKind, Catalog, CatalogError, CatalogResult, SourceFile};
+use crate::config::Config;
 use client::RestClient;
 
 pub struct IcebergRestCatalog {
     client: RestClient,
     spec: IcebergRestSpec,
+    policy: OutboundPolicy,
 }
 
 /// Iceberg data files are only meaningful with the delete files that apply to them, so
@@ -34,12 +38,15 @@ impl IcebergRestCatalog {
             .unwrap_or_default()
     }
 
-    pub async fn open(spec: &IcebergRestSpec) -> CatalogResult<Self> {
-        let mut client = RestClient::new(spec)?;
+    /// Connects to the catalog; every request it and its tables make passes the outbound policy.
+    pub async fn open(spec: &IcebergRestSpec, config: &Config) -> CatalogResult<Self> {
+        let policy = OutboundPolicy::from_config(&config.outbound)?;
+        let mut client = RestClient::new(spec, &policy)?;
         client.connect().await?;
         Ok(Self {
             client,
             spec: spec.clone(),
+            policy,
         })
     }
 
@@ -51,7 +58,14 @@ impl IcebergRestCatalog {
                 "name the table with catalog.iceberg-rest.table.namespace and catalog.iceberg-rest.table.tableName".into(),
             )
         })?;
-        table::load(&self.client, namespace, name, self.spec.storage.as_ref()).await
+        table::load(
+            &self.client,
+            namespace,
+            name,
+            self.spec.storage.as_ref(),
+            &self.policy,
+        )
+        .await
     }
 }
 

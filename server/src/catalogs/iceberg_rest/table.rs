@@ -1,74 +1,18 @@
 //! Loads one Iceberg table through the REST client and reads it with iceberg-rust:
-//! FileIO from the connection's storage keys (or the catalog's vended ones), schema, sample rows.
-
-use std::collections::HashMap;
-use std::sync::Arc;
+//! FileIO from the connection's storage keys (or the catalog's vended ones, see `storage`), schema, sample rows.
 
 use arrow::record_batch::RecordBatch;
 use futures::TryStreamExt;
 use iceberg::Runtime;
-use iceberg::io::FileIOBuilder;
 use iceberg::spec::{TableMetadata, Transform};
 use iceberg::table::Table;
 use iceberg::{NamespaceIdent, TableIdent};
-use iceberg_storage_opendal::OpenDalResolvingStorageFactory;
-use serde_json::Value;
 
 use super::client::RestClient;
+use super::storage::{VENDED_EXPIRY, file_io, s3_bucket, storage_props};
 use crate::catalogs::CatalogError;
+use crate::catalogs::outbound::OutboundPolicy;
 use crate::catalogs::params::S3Spec;
-
-/// FileIO properties for the connection's own storage keys. Instance metadata and
-/// config files are switched off so nothing falls back to the server's identity.
-fn storage_props(storage: Option<&S3Spec>) -> HashMap<String, String> {
-    let mut props = HashMap::new();
-    if let Some(s3) = storage {
-        props.insert("s3.access-key-id".into(), s3.access_key.clone());
-        props.insert("s3.secret-access-key".into(), s3.secret_key.clone());
-        props.insert("s3.region".into(), s3.region.clone());
-        if let Some(token) = &s3.session_token {
-            props.insert("s3.session-token".into(), token.clone());
-        }
-        if let Some(endpoint) = &s3.endpoint {
-            props.insert("s3.endpoint".into(), endpoint.clone());
-            props.insert("s3.path-style-access".into(), "true".into());
-        }
-    }
-    props.insert("s3.disable-ec2-metadata".into(), "true".into());
-    props.insert("s3.disable-config-load".into(), "true".into());
-    props
-}
-
-/// The REST spec's key for when a vended S3 session token expires.
-const VENDED_EXPIRY: &str = "s3.session-token-expires-at-ms";
-
-/// Vended credentials win over the connection's keys: the catalog's `config`, then the
-/// `storage-credentials` entry whose prefix matches the table location best.
-fn vended_props(load: &Value, location: &str) -> HashMap<String, String> {
-    let strings = |v: &Value| -> HashMap<String, String> {
-        v.as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(k, _)| k.starts_with("s3.") || k.starts_with("client."))
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-            .collect()
-    };
-    let mut props = strings(&load["config"]);
-    let best = load["storage-credentials"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|c| {
-            c["prefix"]
-                .as_str()
-                .is_some_and(|p| location.starts_with(p))
-        })
-        .max_by_key(|c| c["prefix"].as_str().map_or(0, str::len));
-    if let Some(credential) = best {
-        props.extend(strings(&credential["config"]));
-    }
-    props
-}
 
 /// A loaded table and when the storage credentials the catalog vended for it expire.
 pub struct LoadedTable {
@@ -91,6 +35,7 @@ pub async fn load(
     namespace: &[String],
     name: &str,
     storage: Option<&S3Spec>,
+    policy: &OutboundPolicy,
 ) -> Result<LoadedTable, CatalogError> {
     let load = client.load_table(namespace, name).await?;
     let metadata: TableMetadata =
@@ -100,12 +45,40 @@ pub async fn load(
                 namespace.join(".")
             ))
         })?;
-    let mut props = storage_props(storage);
-    props.extend(vended_props(&load, metadata.location()));
-    let credentials_expire_at_ms = props.get(VENDED_EXPIRY).and_then(|v| v.parse::<i64>().ok());
-    let file_io = FileIOBuilder::new(Arc::new(OpenDalResolvingStorageFactory::new()))
-        .with_props(props)
-        .build();
+    let table_name = format!("{}.{name}", namespace.join("."));
+    // Refused before anything is read: a table outside S3 (`file://…`), or metadata and
+    // snapshots outside the table's bucket. The FileIO checks every later path the same way.
+    let bucket = s3_bucket(metadata.location()).map_err(|why| {
+        CatalogError::InvalidConfig(format!(
+            "table {table_name} (as the catalog describes it): {why}"
+        ))
+    })?;
+    let mut places: Vec<&str> = metadata
+        .snapshots()
+        .map(|snapshot| snapshot.manifest_list())
+        .collect();
+    places.extend(load["metadata-location"].as_str());
+    for place in places {
+        match s3_bucket(place) {
+            Ok(b) if b == bucket => {}
+            Ok(_) => {
+                return Err(CatalogError::InvalidConfig(format!(
+                    "the catalog names '{place}' for table {table_name}, outside its bucket '{bucket}'; Lakeport reads a table's files only from the bucket its location names"
+                )));
+            }
+            Err(why) => {
+                return Err(CatalogError::InvalidConfig(format!(
+                    "table {table_name} (as the catalog describes it): {why}"
+                )));
+            }
+        }
+    }
+    let props = storage_props(storage, &load, metadata.location())?;
+    let credentials_expire_at_ms = props
+        .props
+        .get(VENDED_EXPIRY)
+        .and_then(|v| v.parse::<i64>().ok());
+    let file_io = file_io(props, bucket, policy).await?;
     let identifier = TableIdent::new(
         NamespaceIdent::from_vec(namespace.to_vec())
             .map_err(|e| CatalogError::InvalidConfig(format!("namespace: {e}")))?,
