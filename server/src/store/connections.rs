@@ -13,12 +13,13 @@ pub struct ConnectionRow {
     pub secrets: Vec<u8>,
 }
 
-/// Saves a connection under its identity, replacing the sealed secrets of an earlier
+/// Saves a connection under its identity (as `id` when it is new), replacing the sealed secrets of an earlier
 /// save (a rotated secret for the same key). An earlier save keeps its parameters
 /// (e.g. the prefix browsing started at) and its name, unless `rename` says the
 /// caller chose this one. Returns the connection's id.
 pub async fn upsert(
     exec: impl PgExecutor<'_>,
+    id: Uuid,
     name: &str,
     rename: bool,
     catalog_type: &str,
@@ -33,7 +34,7 @@ pub async fn upsert(
             name = CASE WHEN $7 THEN EXCLUDED.name ELSE connections.name END, updated_at = now()
         RETURNING id
         "#,
-        Uuid::new_v4(),
+        id,
         name,
         catalog_type,
         identity,
@@ -43,6 +44,18 @@ pub async fn upsert(
     )
     .fetch_one(exec)
     .await
+}
+
+/// Replaces a connection's sealed secrets.
+pub async fn set_secrets(exec: impl PgExecutor<'_>, id: Uuid, secrets: &[u8]) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE connections SET secrets = $2, updated_at = now() WHERE id = $1",
+        id,
+        secrets
+    )
+    .execute(exec)
+    .await?;
+    Ok(())
 }
 
 pub async fn by_identity(

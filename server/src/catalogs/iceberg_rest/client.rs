@@ -75,7 +75,7 @@ impl RestClient {
                 signing_name: signing_name.clone(),
                 region: region.clone(),
                 access_key: access_key.clone(),
-                secret_key: secret_key.clone(),
+                secret_key: secret_key.expose().to_owned(),
             }),
             _ => None,
         };
@@ -203,7 +203,7 @@ impl RestClient {
             RestAuth::Bearer(token) => {
                 request
                     .headers_mut()
-                    .insert("Authorization", bearer(token)?);
+                    .insert("Authorization", bearer(token.expose())?);
             }
             RestAuth::OAuth2 { .. } => {
                 let token = self.oauth2_token().await?;
@@ -255,7 +255,7 @@ impl RestClient {
         let mut form = vec![
             ("grant_type", "client_credentials"),
             ("client_id", client_id.as_str()),
-            ("client_secret", client_secret.as_str()),
+            ("client_secret", client_secret.expose()),
         ];
         form.push(("scope", scope.as_deref().unwrap_or("catalog")));
         let response = self
