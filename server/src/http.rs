@@ -40,7 +40,11 @@ impl Envelope {
 /// the security headers on whatever comes back (pages, API, assets, errors).
 /// Bodies sent without a length are cut by the extractors' limit, set to the
 /// same size where the router is built.
-pub async fn envelope(State(envelope): State<Arc<Envelope>>, request: Request, next: Next) -> Response {
+pub async fn envelope(
+    State(envelope): State<Arc<Envelope>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -75,7 +79,10 @@ pub async fn envelope(State(envelope): State<Arc<Envelope>>, request: Request, n
 /// Inline `style` attributes are allowed: pages set widths with them.
 pub fn content_security_policy(nonce: Option<&str>) -> String {
     let nonce = nonce
-        .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || "-_+/=".contains(c)))
+        .filter(|n| {
+            n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_+/=".contains(c))
+        })
         .map(|n| format!(" 'nonce-{n}'"))
         .unwrap_or_default();
     format!(

@@ -95,8 +95,13 @@ async fn failed_sign_ins_are_limited_per_user_name_across_addresses() {
     })
     .await;
     for i in 0..3 {
-        let (status, _, body) =
-            try_sign_in(&app, "admin", "wrong password!", Some(&format!("198.51.100.{i}"))).await;
+        let (status, _, body) = try_sign_in(
+            &app,
+            "admin",
+            "wrong password!",
+            Some(&format!("198.51.100.{i}")),
+        )
+        .await;
         assert_eq!(status, 401, "{body}");
     }
     let (status, headers, body) =
@@ -336,7 +341,9 @@ async fn bodies_over_the_limit_and_slow_requests_get_json_errors() {
     assert!(started.elapsed() < Duration::from_secs(3), "cut at 1 s");
 
     // Within the limits all is as before.
-    let (status, _) = app.post("/query/sql", &json!({ "sql": "SELECT 1 AS one" })).await;
+    let (status, _) = app
+        .post("/query/sql", &json!({ "sql": "SELECT 1 AS one" }))
+        .await;
     assert_eq!(status, 200);
     app.stop().await;
 }
@@ -365,24 +372,50 @@ async fn changing_the_password_ends_other_sessions_and_revokes_tokens() {
             .json(&json!({ "currentPassword": current, "newPassword": new }))
             .send()
     };
-    let (status, _, body) = answer(change("not my password", "a-new-long-password").await.unwrap()).await;
+    let (status, _, body) = answer(
+        change("not my password", "a-new-long-password")
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["field"], "currentPassword", "{body}");
     let (status, _, body) = answer(change(ADMIN_PASSWORD, "short").await.unwrap()).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["field"], "newPassword", "{body}");
-    assert_eq!(me(&app, Some(&elsewhere.cookie), None).await, 200, "nothing ended yet");
+    assert_eq!(
+        me(&app, Some(&elsewhere.cookie), None).await,
+        200,
+        "nothing ended yet"
+    );
 
-    let (status, _, body) = answer(change(ADMIN_PASSWORD, "a-new-long-password").await.unwrap()).await;
+    let (status, _, body) =
+        answer(change(ADMIN_PASSWORD, "a-new-long-password").await.unwrap()).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["endedSessions"].as_u64().unwrap() >= 2, "{body}");
     assert_eq!(body["revokedTokens"], 1, "{body}");
 
-    assert_eq!(me(&app, Some(&here.cookie), None).await, 200, "the asking session stays");
+    assert_eq!(
+        me(&app, Some(&here.cookie), None).await,
+        200,
+        "the asking session stays"
+    );
     assert_eq!(me(&app, Some(&elsewhere.cookie), None).await, 401);
-    assert_eq!(me(&app, None, Some(&app.token)).await, 401, "tokens are revoked");
-    assert_eq!(try_sign_in(&app, "admin", ADMIN_PASSWORD, None).await.0, 401);
-    assert_eq!(try_sign_in(&app, "admin", "a-new-long-password", None).await.0, 200);
+    assert_eq!(
+        me(&app, None, Some(&app.token)).await,
+        401,
+        "tokens are revoked"
+    );
+    assert_eq!(
+        try_sign_in(&app, "admin", ADMIN_PASSWORD, None).await.0,
+        401
+    );
+    assert_eq!(
+        try_sign_in(&app, "admin", "a-new-long-password", None)
+            .await
+            .0,
+        200
+    );
     app.stop().await;
 }
 
@@ -404,7 +437,10 @@ async fn set_password_ends_every_session_and_token() {
 async fn tokens_can_expire_and_an_expired_token_says_so() {
     let app = spawn_app().await;
     let (status, body) = app
-        .post("/auth/tokens", &json!({ "name": "weekly", "expiresInDays": 7 }))
+        .post(
+            "/auth/tokens",
+            &json!({ "name": "weekly", "expiresInDays": 7 }),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let expires = body["expiresAt"].as_i64().unwrap();
@@ -423,10 +459,12 @@ async fn tokens_can_expire_and_an_expired_token_says_so() {
     }
 
     let pool = app.pool().await;
-    sqlx::query("UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE name = 'weekly'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE api_tokens SET expires_at = now() - interval '1 minute' WHERE name = 'weekly'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     let (status, _, body) = answer(
         anonymous()
             .get(app.url("/tables"))
@@ -437,7 +475,10 @@ async fn tokens_can_expire_and_an_expired_token_says_so() {
     )
     .await;
     assert_eq!(status, 401, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("expired"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
     let (_, list) = app.get("/auth/tokens").await;
     let weekly = list["tokens"]
         .as_array()
@@ -480,13 +521,19 @@ async fn debug_output_of_config_and_sources_shows_no_secret() {
             (&format!("{rest}.restUri"), "http://127.0.0.1:1"),
             (&format!("{rest}.token"), "bearer-token-value"),
             (&format!("{rest}.s3.access-key-id"), "AKIA"),
-            (&format!("{rest}.s3.secret-access-key"), "storage-secret-value"),
+            (
+                &format!("{rest}.s3.secret-access-key"),
+                "storage-secret-value",
+            ),
             (&format!("{rest}.s3.session-token"), "storage-token-value"),
         ]),
         params(&[
             ("catalogType", "iceberg-rest"),
             (&format!("{rest}.restUri"), "http://127.0.0.1:1"),
-            (&format!("{rest}.credential"), "client:oauth-client-secret-value"),
+            (
+                &format!("{rest}.credential"),
+                "client:oauth-client-secret-value",
+            ),
         ]),
         params(&[
             ("catalogType", "iceberg-rest"),
@@ -494,7 +541,10 @@ async fn debug_output_of_config_and_sources_shows_no_secret() {
             (&format!("{rest}.rest.signing-name"), "glue"),
             (&format!("{rest}.rest.signing-region"), "us-east-1"),
             (&format!("{rest}.rest.access-key-id"), "AKIA"),
-            (&format!("{rest}.rest.secret-access-key"), "sigv4-secret-value"),
+            (
+                &format!("{rest}.rest.secret-access-key"),
+                "sigv4-secret-value",
+            ),
         ]),
     ];
     secrets.extend(
@@ -514,7 +564,10 @@ async fn debug_output_of_config_and_sources_shows_no_secret() {
         printed.push_str(&format!("{spec:?} {spec:#?}"));
     }
     for secret in &secrets {
-        assert!(!printed.contains(secret.as_str()), "{secret} printed in {printed}");
+        assert!(
+            !printed.contains(secret.as_str()),
+            "{secret} printed in {printed}"
+        );
     }
     assert!(printed.contains("Secret(*****)"), "{printed}");
 }
@@ -590,7 +643,10 @@ async fn a_sealed_secret_copied_to_another_connection_does_not_open() {
     assert_eq!(list["connections"].as_array().unwrap().len(), 2, "{list}");
     // Saving it again with the real secret repairs it.
     let (status, body) = app
-        .post("/connections/browse", &browse("other", &s3.creds.secret_key))
+        .post(
+            "/connections/browse",
+            &browse("other", &s3.creds.secret_key),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = app

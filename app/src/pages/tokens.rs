@@ -140,7 +140,8 @@ fn ChangePassword() -> impl IntoView {
             set_current.set(String::new());
             set_new.set(String::new());
             set_outcome.set(Some(Ok(
-                "Password changed. Your other sessions have ended and your API tokens are revoked.".into(),
+                "Password changed. Your other sessions have ended and your API tokens are revoked."
+                    .into(),
             )));
         }
         Some(Err(err)) => set_outcome.set(Some(Err(err.message))),

@@ -11,8 +11,8 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
@@ -233,8 +233,14 @@ mod tests {
             assert!(limiter.with_bucket("a", start, true).is_ok());
         }
         let wait = limiter.with_bucket("a", start, true).unwrap_err();
-        assert!(wait > Duration::from_secs(19) && wait <= Duration::from_secs(20), "{wait:?}");
-        assert!(limiter.with_bucket("b", start, true).is_ok(), "keys are apart");
+        assert!(
+            wait > Duration::from_secs(19) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
+        assert!(
+            limiter.with_bucket("b", start, true).is_ok(),
+            "keys are apart"
+        );
         let later = start + Duration::from_secs(21);
         assert!(limiter.with_bucket("a", later, true).is_ok());
         assert!(limiter.with_bucket("a", later, true).is_err());
@@ -258,7 +264,10 @@ mod tests {
         let mut config = crate::config::Config::default().auth;
         let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
         let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", "203.0.113.9, 198.51.100.7".parse().unwrap());
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
         let throttle = SignInThrottle::new(&config);
         assert_eq!(throttle.client_key(Some(peer), &headers), "127.0.0.1");
         config.trust_forwarded_for = true;
@@ -286,6 +295,9 @@ mod tests {
         let refused = throttle.hashing_slot().await.unwrap_err();
         assert_eq!(refused.status(), axum::http::StatusCode::TOO_MANY_REQUESTS);
         drop(held);
-        assert!(waiter.await.unwrap().is_ok(), "the queued one gets the slot");
+        assert!(
+            waiter.await.unwrap().is_ok(),
+            "the queued one gets the slot"
+        );
     }
 }

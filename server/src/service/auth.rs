@@ -118,8 +118,15 @@ pub async fn change_password(
     session: &Session,
     change: PasswordChange,
 ) -> ApiResult<Value> {
-    passwords::check_strength(&change.new_password)
-        .map_err(|_| ApiError::invalid("newPassword", format!("must be at least {} characters long", passwords::MIN_PASSWORD_CHARS)))?;
+    passwords::check_strength(&change.new_password).map_err(|_| {
+        ApiError::invalid(
+            "newPassword",
+            format!(
+                "must be at least {} characters long",
+                passwords::MIN_PASSWORD_CHARS
+            ),
+        )
+    })?;
     if change.new_password == change.current_password {
         return Err(ApiError::invalid(
             "newPassword",
@@ -136,7 +143,10 @@ pub async fn change_password(
     if !matches {
         drop(slot);
         throttle.failed(&principal.username);
-        return Err(ApiError::invalid("currentPassword", "is not your current password"));
+        return Err(ApiError::invalid(
+            "currentPassword",
+            "is not your current password",
+        ));
     }
     let hash = passwords::hash(change.new_password).await?;
     drop(slot);
@@ -396,7 +406,10 @@ mod tests {
         );
         let at = json!("2030-02-01T00:00:00Z");
         assert_eq!(
-            token_expiry(None, Some(&at), now).unwrap().unwrap().to_rfc3339(),
+            token_expiry(None, Some(&at), now)
+                .unwrap()
+                .unwrap()
+                .to_rfc3339(),
             "2030-02-01T00:00:00+00:00"
         );
         let ms = json!(now.timestamp_millis() + 1000);

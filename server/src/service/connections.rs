@@ -38,11 +38,7 @@ impl std::fmt::Debug for ResolvedSource {
 /// The secrets stored for a connection; a value that does not open (copied from
 /// another row, or a changed key) is an error naming the connection, never a
 /// wrong secret.
-fn open_secrets(
-    state: &AppState,
-    id: Uuid,
-    sealed: &[u8],
-) -> ApiResult<BTreeMap<String, String>> {
+fn open_secrets(state: &AppState, id: Uuid, sealed: &[u8]) -> ApiResult<BTreeMap<String, String>> {
     state.secrets.open(id, sealed).map_err(|e| {
         ApiError::Conflict(format!(
             "the stored secrets of connection {id} cannot be used: {e}; save the connection again with the real secrets"
@@ -123,7 +119,10 @@ pub async fn remember(
     // Sealed for the row it will land in: the one with this identity if there is
     // one, else a new id.
     let id = source.connection_id.unwrap_or_else(Uuid::new_v4);
-    let sealed = state.secrets.seal(id, &secrets).map_err(ApiError::internal)?;
+    let sealed = state
+        .secrets
+        .seal(id, &secrets)
+        .map_err(ApiError::internal)?;
     let identity = source.spec.identity();
     let digest = hex::encode(Sha256::digest(identity.as_bytes()));
     let chosen = name.map(str::trim).filter(|n| !n.is_empty());
@@ -144,7 +143,10 @@ pub async fn remember(
     .await?;
     if saved != id {
         // Another request saved this connection first: seal for its row.
-        let sealed = state.secrets.seal(saved, &secrets).map_err(ApiError::internal)?;
+        let sealed = state
+            .secrets
+            .seal(saved, &secrets)
+            .map_err(ApiError::internal)?;
         store::connections::set_secrets(&state.pool, saved, &sealed).await?;
     }
     Ok(Some(saved))

@@ -79,7 +79,10 @@ impl SecretBox {
                     },
                 )
                 .map_err(|_| anyhow::anyhow!("encrypting a secret failed"))?;
-            fields.insert(field.clone(), STANDARD.encode([nonce.as_slice(), &sealed].concat()));
+            fields.insert(
+                field.clone(),
+                STANDARD.encode([nonce.as_slice(), &sealed].concat()),
+            );
         }
         Ok([V2, &serde_json::to_vec(&fields)?].concat())
     }
@@ -112,7 +115,13 @@ impl SecretBox {
         let aad = associated_data(id, field);
         let plain = self
             .cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: body, aad: &aad })
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: &aad,
+                },
+            )
             .map_err(|_| {
                 anyhow::anyhow!(
                     "the stored secret '{field}' does not open for connection {id}: it was sealed \

@@ -24,7 +24,10 @@ fn storage_props(storage: Option<&S3Spec>) -> HashMap<String, String> {
     let mut props = HashMap::new();
     if let Some(s3) = storage {
         props.insert("s3.access-key-id".into(), s3.access_key.clone());
-        props.insert("s3.secret-access-key".into(), s3.secret_key.expose().to_owned());
+        props.insert(
+            "s3.secret-access-key".into(),
+            s3.secret_key.expose().to_owned(),
+        );
         props.insert("s3.region".into(), s3.region.clone());
         if let Some(token) = &s3.session_token {
             props.insert("s3.session-token".into(), token.expose().to_owned());
