@@ -107,7 +107,10 @@ async fn failed_sign_ins_are_limited_per_user_name_across_addresses() {
     let (status, headers, body) =
         try_sign_in(&app, "Admin", ADMIN_PASSWORD, Some("198.51.100.200")).await;
     assert_throttled(status, &headers, &body);
-    assert!(body["error"].as_str().unwrap().contains("'Admin'"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("'Admin'"),
+        "{body}"
+    );
     // Another user is not locked out by them.
     let (status, _, body) = try_sign_in(&app, "someone", "wrong password!", None).await;
     assert_eq!(status, 401, "{body}");
@@ -339,7 +342,7 @@ async fn bodies_over_the_limit_and_slow_requests_get_json_errors() {
     let (status, body) = raw(
         &app,
         &head,
-        vec![(Duration::from_secs(3), small[5..].as_bytes().to_vec())],
+        vec![(Duration::from_secs(3), small.as_bytes()[5..].to_vec())],
     )
     .await;
     assert_eq!(status, 408, "{body}");
@@ -498,8 +501,10 @@ async fn tokens_can_expire_and_an_expired_token_says_so() {
 
 #[tokio::test]
 async fn debug_output_of_config_and_sources_shows_no_secret() {
-    let mut config = lakeport::config::Config::default();
-    config.secret_key = Some("c2VjcmV0LWtleS1zZWNyZXQta2V5LXNlY3JldC1rZXk=".into());
+    let mut config = lakeport::config::Config {
+        secret_key: Some("c2VjcmV0LWtleS1zZWNyZXQta2V5LXNlY3JldC1rZXk=".into()),
+        ..Default::default()
+    };
     config.auth.admin_password = Some("admin-password-secret".into());
     let mut secrets = vec![
         "c2VjcmV0LWtleS1zZWNyZXQta2V5LXNlY3JldC1rZXk=".to_owned(),

@@ -130,15 +130,18 @@ pub async fn remember(
         || format!("{} ({})", source.spec.display_uri(), &digest[..8]),
         str::to_owned,
     );
+    let params = serde_json::Value::Object(public);
     let saved = store::connections::upsert(
         &state.pool,
-        id,
-        &name,
-        chosen.is_some(),
-        source.spec.catalog_type(),
-        &identity,
-        &serde_json::Value::Object(public),
-        &sealed,
+        &store::connections::NewConnection {
+            id,
+            name: &name,
+            rename: chosen.is_some(),
+            catalog_type: source.spec.catalog_type(),
+            identity: &identity,
+            params: &params,
+            secrets: &sealed,
+        },
     )
     .await?;
     if saved != id {
