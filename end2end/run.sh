@@ -17,6 +17,8 @@ export LAKEPORT_SITE_ROOT="$PWD/target/site"
 export LAKEPORT_SYNC__POLL_INTERVAL_MS=200
 export LAKEPORT_ADMIN_PASSWORD="e2e-$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')"
 export LAKEPORT_AUTH__ADMIN_PASSWORD="$LAKEPORT_ADMIN_PASSWORD"
+# Every browser test signs in from 127.0.0.1; the default 20 a minute is for people.
+export LAKEPORT_AUTH__SIGN_IN_PER_MINUTE_PER_ADDRESS=600
 bin="$CARGO_TARGET_DIR/debug/lakeport"
 
 cleanup() {

@@ -37,6 +37,10 @@ pub struct TokenInfo {
     pub prefix: String,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub expired: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::model::secret::Secret;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     /// Postgres for metadata. When absent, Lakeport runs a private cluster in `data_dir`.
@@ -16,7 +18,7 @@ pub struct Config {
     /// Endpoint for S3 connections that name none (an S3-compatible server).
     pub s3_endpoint: Option<String>,
     /// Base64 of 32 bytes that encrypt stored secrets; generated into the data dir when absent.
-    pub secret_key: Option<String>,
+    pub secret_key: Option<Secret>,
     /// Folders `local` connections may read; empty means `<data_dir>/lake`.
     #[serde(deserialize_with = "comma_separated_paths", default)]
     pub local_roots: Vec<PathBuf>,
@@ -26,6 +28,7 @@ pub struct Config {
     pub query: QueryConfig,
     pub auth: AuthConfig,
     pub outbound: OutboundConfig,
+    pub http: HttpConfig,
 }
 
 /// Where a user's connections may send requests (see catalogs/outbound.rs).
@@ -38,18 +41,39 @@ pub struct OutboundConfig {
     pub allow: Vec<String>,
 }
 
+/// Limits every HTTP request gets, whatever its route.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HttpConfig {
+    /// A request still unanswered after this long gets a 408. Above the SQL
+    /// timeout (`query.timeout_ms`), so a slow query answers with its own error.
+    pub request_timeout_secs: u64,
+    /// Largest request body accepted; larger ones get a 413.
+    pub max_body_bytes: usize,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthConfig {
     /// The first user, created when there is none.
     pub admin_username: String,
     /// Its password; when absent, one is generated into `<data_dir>/initial-admin-password`.
-    pub admin_password: Option<String>,
+    pub admin_password: Option<Secret>,
     /// Marks the session cookie Secure (and names it `__Host-…`). Browsers accept
     /// Secure cookies from `http://localhost` and `127.0.0.1`; turn this off only to
     /// serve plain HTTP to other hosts.
     pub secure_cookies: bool,
     /// A session ends after this long without a request.
     pub session_idle_minutes: u64,
+    /// Sign-in attempts one client address may make per minute (IPv6 counts per /64).
+    pub sign_in_per_minute_per_address: u32,
+    /// Failed sign-ins one user name may take per minute, from anywhere.
+    pub sign_in_failures_per_minute_per_user: u32,
+    /// Password hashes computed at once (each takes ~19 MiB and a core for a moment).
+    pub password_hash_concurrency: usize,
+    /// Sign-ins that may wait for a hashing slot; past it, a 503 with `Retry-After`.
+    pub password_hash_queue: usize,
+    /// Take the client address from the last `X-Forwarded-For` entry: only
+    /// behind a proxy that sets it, or any client could pick its own address.
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,6 +150,15 @@ impl Default for Config {
                 admin_password: None,
                 secure_cookies: true,
                 session_idle_minutes: 12 * 60,
+                sign_in_per_minute_per_address: 20,
+                sign_in_failures_per_minute_per_user: 10,
+                password_hash_concurrency: 2,
+                password_hash_queue: 16,
+                trust_forwarded_for: false,
+            },
+            http: HttpConfig {
+                request_timeout_secs: 60,
+                max_body_bytes: 16 * 1024 * 1024,
             },
             outbound: OutboundConfig::default(),
         }
@@ -156,6 +189,7 @@ impl Config {
         }
         self.database_url = self.database_url.take().filter(|u| !u.trim().is_empty());
         self.auth.admin_password = self.auth.admin_password.take().filter(|p| !p.is_empty());
+        self.secret_key = self.secret_key.take().filter(|k| !k.is_empty());
         self.s3_endpoint = self
             .s3_endpoint
             .take()

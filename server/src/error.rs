@@ -25,6 +25,15 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The request took longer than `http.request_timeout_secs`.
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// Too many attempts (e.g. sign-ins) for now; the answer says when to try again.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     /// SQL that cannot run: a parse error, an unknown table, or a statement that would write.
@@ -32,12 +41,6 @@ pub enum ApiError {
     Query(String),
     #[error("{0}")]
     QueryTimeout(String),
-    /// Over a limit on work at once; `retry_after_secs` goes out as `Retry-After`.
-    #[error("{message}")]
-    TooManyRequests {
-        message: String,
-        retry_after_secs: u64,
-    },
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error: {0:#}")]
@@ -64,9 +67,10 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Catalog(err) => err.status(),
             Self::QueryTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,10 +85,11 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            Self::RequestTimeout(_) => "REQUEST_TIMEOUT",
+            Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             Self::Catalog(err) => err.kind(),
             Self::Query(_) => "QUERY_ERROR",
             Self::QueryTimeout(_) => "QUERY_TIMEOUT",
-            Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             Self::Unavailable(_) => "UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
@@ -108,14 +113,18 @@ impl IntoResponse for ApiError {
         let retry_after = match &self {
             Self::TooManyRequests {
                 retry_after_secs, ..
-            } => Some(*retry_after_secs),
+            } => {
+                let secs = (*retry_after_secs).max(1);
+                body["retryAfterSecs"] = json!(secs);
+                Some(secs)
+            }
             _ => None,
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if let Some(seconds) = retry_after {
+        if let Some(secs) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(seconds),
+                axum::http::HeaderValue::from(secs),
             );
         }
         if status == StatusCode::UNAUTHORIZED {

@@ -6,6 +6,7 @@ pub mod catalogs;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod http;
 pub mod model;
 pub mod preview;
 pub mod query;

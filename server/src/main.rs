@@ -29,13 +29,13 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
-    /// Write TPC-H lineitem as Parquet files (a demo dataset or benchmark input).
     /// Create a user who can sign in; the password is read from standard input.
     CreateUser {
         #[arg(long)]
         username: String,
     },
-    /// Set a user's password, read from standard input.
+    /// Set a user's password, read from standard input; ends all of the user's
+    /// sessions and revokes its API tokens.
     SetPassword {
         #[arg(long)]
         username: String,
@@ -47,7 +47,11 @@ enum Command {
         /// A name that says what the token is for.
         #[arg(long)]
         name: String,
+        /// Days until the token expires (default: never).
+        #[arg(long)]
+        expires_in_days: Option<i64>,
     },
+    /// Write TPC-H lineitem as Parquet files (a demo dataset or benchmark input).
     DemoData {
         /// Folder to write into (default: <data dir>/lake/tpch/lineitem).
         #[arg(long)]
@@ -93,16 +97,29 @@ async fn main() -> anyhow::Result<()> {
         Command::SetPassword { username } => {
             let password = read_password()?;
             with_database(&config, |pool| async move {
-                lakeport::service::auth::set_password(&pool, &username, password).await?;
-                println!("password of '{username}' changed");
+                let ended =
+                    lakeport::service::auth::set_password(&pool, &username, password).await?;
+                println!(
+                    "password of '{username}' changed; ended {} session(s) and revoked {} API token(s)",
+                    ended.sessions, ended.tokens
+                );
                 Ok(())
             })
             .await
         }
-        Command::CreateToken { username, name } => {
+        Command::CreateToken {
+            username,
+            name,
+            expires_in_days,
+        } => {
             with_database(&config, |pool| async move {
-                let token =
-                    lakeport::service::auth::create_token_for(&pool, &username, &name).await?;
+                let token = lakeport::service::auth::create_token_for(
+                    &pool,
+                    &username,
+                    &name,
+                    expires_in_days,
+                )
+                .await?;
                 println!("{token}");
                 Ok(())
             })

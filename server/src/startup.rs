@@ -1,8 +1,10 @@
 //! Builds the application from a config: database, migrations, state, workers and the HTTP server.
 
 use std::future::Future;
+use std::net::SocketAddr;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -14,9 +16,7 @@ use crate::segments::DeepStore;
 use crate::state::AppState;
 use crate::store::Database;
 use crate::store::secrets::SecretBox;
-use crate::{api, auth, sync, ui};
-
-const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+use crate::{api, auth, http, sync, ui};
 
 pub struct Application {
     listener: TcpListener,
@@ -38,7 +38,10 @@ impl Application {
                 std::fs::create_dir_all(root)?;
             }
         }
-        let secrets = SecretBox::load(config.secret_key.as_deref(), &config.data_dir)?;
+        let secrets = SecretBox::load(
+            config.secret_key.as_ref().map(|k| k.expose()),
+            &config.data_dir,
+        )?;
         let deep_store = DeepStore::new(config.segments_dir())?;
         let database = Database::open(&config).await?;
         database.migrate().await?;
@@ -82,12 +85,16 @@ impl Application {
         let app = router(state.clone());
         let session_sweeper = tokio::spawn(auth::session::sweep_expired(state.pool.clone()));
         tracing::info!(addr = %state.config.listen_addr, worker = %state.worker_id, "Lakeport is listening");
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                let _ = stop_tx.send(true);
-            })
-            .await?;
+        // The peer address is what sign-in throttling counts.
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        })
+        .await?;
         if let Some(workers) = workers {
             let _ = workers.await;
         }
@@ -97,8 +104,11 @@ impl Application {
     }
 }
 
-/// The API and the UI behind one sign-in check (sessions or API tokens).
+/// The API and the UI behind one sign-in check (sessions or API tokens), all
+/// inside one envelope of limits and security headers.
 pub fn router(state: AppState) -> Router {
+    let envelope = http::Envelope::new(&state.config);
+    let max_body = envelope.max_body_bytes();
     let api = api::router().with_state(state.clone());
     let sessions = auth::session::layer(state.pool.clone(), &state.config.auth);
     api.clone()
@@ -108,7 +118,12 @@ pub fn router(state: AppState) -> Router {
             auth::authenticate,
         ))
         .layer(sessions)
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(RequestBodyLimitLayer::new(max_body))
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            envelope,
+            http::envelope,
+        ))
         .layer(TraceLayer::new_for_http())
 }

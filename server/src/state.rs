@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
+use crate::auth::throttle::SignInThrottle;
 use crate::config::Config;
 use crate::query::QueryEngine;
 use crate::segments::DeepStore;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub query: QueryEngine,
     /// Names this process in leases and run records.
     pub worker_id: Arc<str>,
+    /// Sign-in attempt counts and the password-hashing queue.
+    pub sign_in: SignInThrottle,
     wake: Arc<Notify>,
 }
 
@@ -36,7 +39,9 @@ impl AppState {
             std::process::id(),
             &uuid::Uuid::new_v4().simple().to_string()[..6]
         );
+        let sign_in = SignInThrottle::new(&config.auth);
         Ok(Self {
+            sign_in,
             pool,
             config: Arc::new(config),
             secrets,

@@ -69,6 +69,18 @@ impl ApiBackend for InProcessApi {
     }
 }
 
+/// Tells the security-headers layer the nonce leptos put on this page's inline
+/// (hydration) scripts, so the page's CSP allows exactly those.
+fn hand_over_nonce() {
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(value) = axum::http::HeaderValue::from_str(&nonce)
+    {
+        response.insert_header(crate::http::NONCE_HEADER, value);
+    }
+}
+
 pub fn router(state: AppState, api: Router) -> Router {
     let options = LeptosOptions::builder()
         .output_name("lakeport")
@@ -83,12 +95,18 @@ pub fn router(state: AppState, api: Router) -> Router {
         .leptos_routes_with_context(
             &options,
             routes,
-            move || provide_context(backend.clone()),
+            move || {
+                provide_context(backend.clone());
+                hand_over_nonce();
+            },
             {
                 let options = options.clone();
                 move || lakeport_app::shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(lakeport_app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            hand_over_nonce,
+            lakeport_app::shell,
+        ))
         .with_state(options)
 }

@@ -326,6 +326,11 @@ async fn the_html_form_signs_in_and_only_follows_local_next_paths() {
 
     let response = form(ADMIN_PASSWORD, "//evil.example/").await.unwrap();
     assert_eq!(response.headers()["location"], "/");
+    // Browsers drop tabs and newlines from URLs: these mean `//evil.example`.
+    for sneaky in ["/\t/evil.example", "/\n/evil.example", "/\\evil.example"] {
+        let response = form(ADMIN_PASSWORD, sneaky).await.unwrap();
+        assert_eq!(response.headers()["location"], "/", "{sneaky:?}");
+    }
 
     let response = form("wrong password!", "/ui/tokens").await.unwrap();
     assert_eq!(response.status(), 303);

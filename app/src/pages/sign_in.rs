@@ -15,14 +15,16 @@ pub fn SignInPage() -> impl IntoView {
             .get("next")
             .unwrap_or_else(|| "/ui/tables".into())
     };
-    let failed = move || query.read().get("failed").is_some();
+    let failed = move || query.read().get("failed");
 
     view! {
         <Title text="Sign in" />
         <main id="main" class="mx-auto w-full max-w-sm flex-1 px-4 py-16">
             <h1 class="text-2xl font-semibold tracking-tight">"Sign in to Lakeport"</h1>
-            {move || failed().then(|| view! {
-                <Alert title="Sign-in failed." message="Wrong username or password." />
+            {move || failed().map(|why| if why == "throttled" {
+                view! { <Alert title="Too many sign-in attempts." message="Wait a minute, then try again." /> }
+            } else {
+                view! { <Alert title="Sign-in failed." message="Wrong username or password." /> }
             })}
             <form method="post" action="/auth/sign-in" class=format!("mt-6 space-y-4 p-6 {CARD}")>
                 <input type="hidden" name="next" prop:value=next />

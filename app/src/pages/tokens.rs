@@ -1,4 +1,4 @@
-//! API tokens for scripts: create one (its secret shown once), see and revoke the live ones.
+//! API tokens for scripts: create one (its secret shown once, optionally expiring), see and revoke the live ones; and changing your password.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,14 +14,16 @@ use crate::model::{CreatedToken, TokenInfo, TokenList};
 pub fn TokensPage() -> impl IntoView {
     let tokens = Resource::new(|| (), |_| client::get::<TokenList>("/auth/tokens"));
     let (name, set_name) = signal(String::new());
+    let (days, set_days) = signal(String::new());
     let (created, set_created) = signal(None::<CreatedToken>);
     let (error, set_error) = signal(None::<ApiFailure>);
 
-    let create = Action::new_local(move |name: &String| {
-        let name = name.clone();
-        async move {
-            client::post::<CreatedToken>("/auth/tokens", &serde_json::json!({ "name": name })).await
+    let create = Action::new_local(move |(name, days): &(String, String)| {
+        let mut body = serde_json::json!({ "name": name });
+        if let Ok(days) = days.trim().parse::<i64>() {
+            body["expiresInDays"] = days.into();
         }
+        async move { client::post::<CreatedToken>("/auth/tokens", &body).await }
     });
     Effect::new(move |_| {
         if let Some(result) = create.value().get() {
@@ -30,6 +32,7 @@ pub fn TokensPage() -> impl IntoView {
                     set_created.set(Some(token));
                     set_error.set(None);
                     set_name.set(String::new());
+                    set_days.set(String::new());
                     tokens.refetch();
                 }
                 Err(err) => set_error.set(Some(err)),
@@ -50,7 +53,7 @@ pub fn TokensPage() -> impl IntoView {
                 class=format!("mt-6 flex flex-wrap items-end gap-3 p-4 {CARD}")
                 on:submit=move |ev| {
                     ev.prevent_default();
-                    create.dispatch(name.get_untracked());
+                    create.dispatch((name.get_untracked(), days.get_untracked()));
                 }
             >
                 <div class="min-w-60 flex-1">
@@ -69,6 +72,19 @@ pub fn TokensPage() -> impl IntoView {
                     <p id="token-name-error" class="mt-1 text-sm text-red-700 dark:text-red-400">
                         {move || error.get().map(|e| e.message)}
                     </p>
+                </div>
+                <div class="w-40">
+                    <label for="token-days" class=LABEL>"Expires in days"</label>
+                    <input
+                        id="token-days"
+                        type="number"
+                        min="1"
+                        max="3650"
+                        placeholder="never"
+                        class=format!("mt-1 {INPUT}")
+                        prop:value=days
+                        on:input=move |ev| set_days.set(event_target_value(&ev))
+                    />
                 </div>
                 <button
                     type="submit"
@@ -104,7 +120,68 @@ pub fn TokensPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <ChangePassword />
         </main>
+    }
+}
+
+/// Your own password; the warning says what else it ends.
+#[component]
+fn ChangePassword() -> impl IntoView {
+    let (current, set_current) = signal(String::new());
+    let (new, set_new) = signal(String::new());
+    let (outcome, set_outcome) = signal(None::<Result<String, String>>);
+    let change = Action::new_local(move |(current, new): &(String, String)| {
+        let body = serde_json::json!({ "currentPassword": current, "newPassword": new });
+        async move { client::post::<serde_json::Value>("/auth/password", &body).await }
+    });
+    Effect::new(move |_| match change.value().get() {
+        Some(Ok(_)) => {
+            set_current.set(String::new());
+            set_new.set(String::new());
+            set_outcome.set(Some(Ok(
+                "Password changed. Your other sessions have ended and your API tokens are revoked."
+                    .into(),
+            )));
+        }
+        Some(Err(err)) => set_outcome.set(Some(Err(err.message))),
+        None => {}
+    });
+    view! {
+        <section class=format!("mt-10 max-w-xl p-4 {CARD}") aria-labelledby="password-heading">
+            <h2 id="password-heading" class="text-lg font-semibold">"Change your password"</h2>
+            <p class=format!("mt-1 text-sm {MUTED}")>
+                "This signs you out everywhere else and revokes all of your API tokens: scripts using them stop working until you create new ones."
+            </p>
+            <form
+                class="mt-4 space-y-3"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    change.dispatch((current.get_untracked(), new.get_untracked()));
+                }
+            >
+                <div>
+                    <label for="current-password" class=LABEL>"Current password"</label>
+                    <input id="current-password" type="password" required autocomplete="current-password"
+                        class=format!("mt-1 {INPUT}") prop:value=current
+                        on:input=move |ev| set_current.set(event_target_value(&ev)) />
+                </div>
+                <div>
+                    <label for="new-password" class=LABEL>"New password (at least 12 characters)"</label>
+                    <input id="new-password" type="password" required minlength="12" autocomplete="new-password"
+                        class=format!("mt-1 {INPUT}") prop:value=new
+                        on:input=move |ev| set_new.set(event_target_value(&ev)) />
+                </div>
+                <button type="submit" class=PRIMARY_BUTTON
+                    aria-busy=move || change.pending().get().then_some("true")>
+                    "Change password"
+                </button>
+                {move || outcome.get().map(|o| match o {
+                    Ok(text) => view! { <p role="status" class="text-sm text-green-800 dark:text-green-300">{text}</p> }.into_any(),
+                    Err(text) => view! { <p role="alert" class="text-sm text-red-700 dark:text-red-400">{text}</p> }.into_any(),
+                })}
+            </form>
+        </section>
     }
 }
 
@@ -127,6 +204,7 @@ fn TokenTable(
                         <th scope="col" class=TH>"Starts with"</th>
                         <th scope="col" class=TH>"Created (UTC)"</th>
                         <th scope="col" class=TH>"Last used (UTC)"</th>
+                        <th scope="col" class=TH>"Expires (UTC)"</th>
                         <th scope="col" class=TH><span class="sr-only">"Actions"</span></th>
                     </tr>
                 </thead>
@@ -168,6 +246,10 @@ fn TokenRow(
             <td class=format!("{td} font-mono text-xs")>{token.prefix} "…"</td>
             <td class=td>{time_cell(Some(token.created_at), "unknown")}</td>
             <td class=td>{token.last_used_at.map_or_else(|| none_cell("never used"), |t| time_cell(Some(t), "never"))}</td>
+            <td class=td>
+                {token.expires_at.map_or_else(|| none_cell("never expires"), |t| time_cell(Some(t), "never"))}
+                {token.expired.then(|| view! { <span class="ml-2 text-xs font-medium text-red-700 dark:text-red-400">"expired"</span> })}
+            </td>
             <td class=format!("{td} text-right")>
                 <button
                     type="button"

@@ -1,6 +1,8 @@
 //! `/auth/*`: sign in and out (JSON for the app and scripts, forms for pages without JavaScript), who am I, API tokens.
 
-use axum::extract::{FromRequest, Path, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
@@ -13,7 +15,7 @@ use lakeport_app::client::encode_component;
 
 use crate::auth::{Principal, SIGN_IN_PAGE};
 use crate::error::{ApiError, ApiResult};
-use crate::service::auth::{self, Credentials, NewTokenRequest};
+use crate::service::auth::{self, Credentials, NewTokenRequest, PasswordChange};
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -24,17 +26,29 @@ struct SignInForm {
     next: String,
 }
 
+/// The caller's address as sign-in throttling counts it.
+fn client_of(state: &AppState, request: &Request) -> String {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    state.sign_in.client_key(peer, request.headers())
+}
+
 pub async fn sign_in(
     State(state): State<AppState>,
     session: Session,
     request: Request,
 ) -> Response {
+    let client = client_of(&state, &request);
     if !is_form(&request) {
         return match ApiJson::<Credentials>::from_request(request, &()).await {
-            Ok(ApiJson(credentials)) => auth::sign_in(&state.pool, &session, credentials)
-                .await
-                .map(Json)
-                .into_response(),
+            Ok(ApiJson(credentials)) => {
+                auth::sign_in(&state.pool, &state.sign_in, &client, &session, credentials)
+                    .await
+                    .map(Json)
+                    .into_response()
+            }
             Err(err) => err.into_response(),
         };
     }
@@ -47,8 +61,14 @@ pub async fn sign_in(
         username: form.username,
         password: form.password,
     };
-    match auth::sign_in(&state.pool, &session, credentials).await {
+    match auth::sign_in(&state.pool, &state.sign_in, &client, &session, credentials).await {
         Ok(_) => Redirect::to(next).into_response(),
+        // The page cannot show a Retry-After: it says to wait instead.
+        Err(ApiError::TooManyRequests { .. }) => Redirect::to(&format!(
+            "{SIGN_IN_PAGE}?failed=throttled&next={}",
+            encode_component(next)
+        ))
+        .into_response(),
         Err(err) if err.status().is_client_error() => Redirect::to(&format!(
             "{SIGN_IN_PAGE}?failed=1&next={}",
             encode_component(next)
@@ -65,6 +85,28 @@ pub async fn sign_out(session: Session, request: Request) -> Response {
         Ok(body) => Json(body).into_response(),
         Err(err) => err.into_response(),
     }
+}
+
+/// `POST /auth/password`: the caller's own password, given the current one.
+pub async fn change_password(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    session: Session,
+    request: Request,
+) -> ApiResult<Json<Value>> {
+    let client = client_of(&state, &request);
+    let ApiJson(change) = ApiJson::<PasswordChange>::from_request(request, &()).await?;
+    Ok(Json(
+        auth::change_password(
+            &state.pool,
+            &state.sign_in,
+            &client,
+            &principal,
+            &session,
+            change,
+        )
+        .await?,
+    ))
 }
 
 pub async fn me(Extension(principal): Extension<Principal>) -> Json<Value> {
@@ -109,14 +151,15 @@ fn is_form(request: &Request) -> bool {
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
 }
 
-/// `next` only when it is a path on this site: `//evil.example` or a full URL
-/// would turn sign-in into an open redirect.
+/// `next` only when it is a path on this site: `//evil.example`, `/\\evil.example`
+/// or a full URL would turn sign-in into an open redirect, and browsers drop
+/// tabs and newlines from URLs, so `/\t/evil.example` means `//evil.example`.
 fn local_path(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/"
-    }
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    if local { next } else { "/" }
 }
 
 #[cfg(test)]
@@ -129,6 +172,11 @@ mod tests {
         assert_eq!(local_path("//evil.example/"), "/");
         assert_eq!(local_path("https://evil.example/"), "/");
         assert_eq!(local_path("/\\evil.example"), "/");
+        assert_eq!(local_path("/\t/evil.example"), "/");
+        assert_eq!(local_path("/\n/evil.example"), "/");
+        assert_eq!(local_path("/\r//evil.example"), "/");
+        assert_eq!(local_path("/ui/a\\b"), "/");
+        assert_eq!(local_path("/ui/tables?x=1#y"), "/ui/tables?x=1#y");
         assert_eq!(local_path(""), "/");
     }
 }

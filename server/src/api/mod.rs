@@ -21,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/sign-in", post(auth::sign_in))
         .route("/auth/sign-out", post(auth::sign_out))
         .route("/auth/me", get(auth::me))
+        .route("/auth/password", post(auth::change_password))
         .route(
             "/auth/tokens",
             get(auth::list_tokens).post(auth::create_token),

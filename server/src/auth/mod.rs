@@ -12,6 +12,7 @@
 
 pub mod passwords;
 pub mod session;
+pub mod throttle;
 pub mod tokens;
 
 use axum::extract::{Request, State};
@@ -159,6 +160,12 @@ async fn identify(
             .ok_or_else(|| {
                 ApiError::Unauthorized("the API token is unknown or was revoked".into())
             })?;
+        if let Some(expired) = owner.expires_at.filter(|t| *t <= chrono::Utc::now()) {
+            return Err(ApiError::Unauthorized(format!(
+                "the API token expired at {}; create a new one",
+                expired.format("%Y-%m-%d %H:%M UTC")
+            )));
+        }
         return Ok(Some(Principal {
             user_id: owner.user_id,
             username: owner.username,

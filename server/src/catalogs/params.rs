@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::error::ApiError;
+use crate::model::secret::Secret;
 use crate::model::table_config::{SECRET_MASK, TaskParams};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,8 +25,8 @@ pub struct S3Spec {
     pub prefix: String,
     pub region: String,
     pub access_key: String,
-    pub secret_key: String,
-    pub session_token: Option<String>,
+    pub secret_key: Secret,
+    pub session_token: Option<Secret>,
     /// Per-connection override of the server-wide S3 endpoint.
     pub endpoint: Option<String>,
 }
@@ -34,11 +35,11 @@ pub struct S3Spec {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RestAuth {
     None,
-    Bearer(String),
+    Bearer(Secret),
     /// OAuth2 client credentials: `credential` is "client_id:client_secret".
     OAuth2 {
         client_id: String,
-        client_secret: String,
+        client_secret: Secret,
         token_uri: Option<String>,
         scope: Option<String>,
     },
@@ -47,7 +48,7 @@ pub enum RestAuth {
         signing_name: String,
         region: String,
         access_key: String,
-        secret_key: String,
+        secret_key: Secret,
     },
 }
 
@@ -245,11 +246,11 @@ fn parse_s3(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiError> {
         prefix,
         region,
         access_key: access_key.trim().to_owned(),
-        secret_key,
+        secret_key: secret_key.into(),
         session_token: params
             .get("catalog.s3.sessionToken")
             .filter(|t| !t.is_empty())
-            .cloned(),
+            .map(|t| Secret::new(t.as_str())),
         endpoint,
     }))
 }
@@ -306,10 +307,10 @@ fn parse_iceberg_rest(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiEr
                 signing_name,
                 region,
                 access_key,
-                secret_key,
+                secret_key: secret_key.into(),
             }
         }
-        (None, Some(token), _) => RestAuth::Bearer(token),
+        (None, Some(token), _) => RestAuth::Bearer(token.into()),
         (None, None, Some(credential)) => {
             // A masked credential hides the client id too; it is filled in from the
             // stored connection before any request is made.
@@ -322,7 +323,7 @@ fn parse_iceberg_rest(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiEr
             };
             RestAuth::OAuth2 {
                 client_id: client_id.to_owned(),
-                client_secret: client_secret.to_owned(),
+                client_secret: client_secret.into(),
                 token_uri: http_url(get("oauth2-server-uri"), &field("oauth2-server-uri"))?,
                 scope: get("scope"),
             }
@@ -335,8 +336,8 @@ fn parse_iceberg_rest(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiEr
             prefix: String::new(),
             region: get("s3.region").unwrap_or_else(|| "us-east-1".into()),
             access_key,
-            secret_key,
-            session_token: get("s3.session-token"),
+            secret_key: secret_key.into(),
+            session_token: get("s3.session-token").map(Secret::from),
             endpoint: http_url(get("s3.endpoint"), &field("s3.endpoint"))?
                 .map(|e| e.trim_end_matches('/').to_owned()),
         }),

@@ -36,7 +36,7 @@ impl S3Catalog {
         default_endpoint: Option<&str>,
         policy: &OutboundPolicy,
     ) -> CatalogResult<Self> {
-        if super::params::is_mask(&spec.secret_key) {
+        if super::params::is_mask(spec.secret_key.expose()) {
             return Err(CatalogError::InvalidConfig(
                 "catalog.s3.secretKey is masked ('*****') and no stored secret matches this connection".into(),
             ));
@@ -44,8 +44,8 @@ impl S3Catalog {
         // Only these keys: never the environment, profile or instance role of the server.
         let credentials = Credentials::new(
             &spec.access_key,
-            &spec.secret_key,
-            spec.session_token.clone(),
+            spec.secret_key.expose(),
+            spec.session_token.as_ref().map(|t| t.expose().to_owned()),
             None,
             "lakeport-connection",
         );

@@ -1,11 +1,13 @@
 //! Users, sign-in and API tokens: the rules, shared by the REST API and the CLI.
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
 
+use crate::auth::throttle::SignInThrottle;
 use crate::auth::{Principal, SessionData, Via, passwords, tokens};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
@@ -22,9 +24,13 @@ const WRONG_CREDENTIALS: &str = "wrong username or password";
 pub const INITIAL_PASSWORD_FILE: &str = "initial-admin-password";
 
 /// Checks the password and starts a fresh session; the answer carries the CSRF
-/// token pages must send back.
+/// token pages must send back. `client` is the caller's address, as the
+/// throttle counts it: attempts are refused before any hashing once it or the
+/// user name has had too many.
 pub async fn sign_in(
     pool: &PgPool,
+    throttle: &SignInThrottle,
+    client: &str,
     session: &Session,
     credentials: Credentials,
 ) -> ApiResult<Value> {
@@ -39,9 +45,14 @@ pub async fn sign_in(
             "is required",
         ));
     }
+    throttle.admit(client, username)?;
     let user = store::users::by_username(pool, username).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-    if !passwords::verify(credentials.password, stored_hash).await? {
+    let slot = throttle.hashing_slot().await?;
+    let matches = passwords::verify(credentials.password, stored_hash).await?;
+    drop(slot);
+    if !matches {
+        throttle.failed(username);
         return Err(ApiError::Unauthorized(WRONG_CREDENTIALS.into()));
     }
     let user = user.ok_or_else(|| ApiError::Unauthorized(WRONG_CREDENTIALS.into()))?;
@@ -71,13 +82,100 @@ pub async fn create_user(pool: &PgPool, username: &str, password: String) -> Api
         .ok_or_else(|| ApiError::Conflict(format!("user '{username}' already exists")))
 }
 
-pub async fn set_password(pool: &PgPool, username: &str, password: String) -> ApiResult<()> {
+/// What a new password ends besides the old one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ended {
+    pub sessions: u64,
+    pub tokens: u64,
+}
+
+/// Sets a user's password (the CLI) and ends all of its sessions and tokens: a
+/// password reset is what someone does when the old one may be known.
+pub async fn set_password(pool: &PgPool, username: &str, password: String) -> ApiResult<Ended> {
     passwords::check_strength(&password)?;
     let hash = passwords::hash(password).await?;
-    if !store::users::set_password(pool, username, &hash).await? {
-        return Err(ApiError::NotFound(format!("no user '{username}'")));
+    let user = store::users::by_username(pool, username)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no user '{username}'")))?;
+    replace_password(pool, user.id, &hash, None).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// The signed-in user changes its own password: the current one must match. Every
+/// other session of the user ends and all its API tokens are revoked; the browser
+/// session that asked stays signed in.
+pub async fn change_password(
+    pool: &PgPool,
+    throttle: &SignInThrottle,
+    client: &str,
+    principal: &Principal,
+    session: &Session,
+    change: PasswordChange,
+) -> ApiResult<Value> {
+    passwords::check_strength(&change.new_password).map_err(|_| {
+        ApiError::invalid(
+            "newPassword",
+            format!(
+                "must be at least {} characters long",
+                passwords::MIN_PASSWORD_CHARS
+            ),
+        )
+    })?;
+    if change.new_password == change.current_password {
+        return Err(ApiError::invalid(
+            "newPassword",
+            "is the same as the current password",
+        ));
     }
-    Ok(())
+    // Guessing the current password here is throttled like signing in.
+    throttle.admit(client, &principal.username)?;
+    let user = store::users::by_username(pool, &principal.username)
+        .await?
+        .ok_or_else(|| ApiError::Unauthorized("your user no longer exists".into()))?;
+    let slot = throttle.hashing_slot().await?;
+    let matches = passwords::verify(change.current_password, Some(user.password_hash)).await?;
+    if !matches {
+        drop(slot);
+        throttle.failed(&principal.username);
+        return Err(ApiError::invalid(
+            "currentPassword",
+            "is not your current password",
+        ));
+    }
+    let hash = passwords::hash(change.new_password).await?;
+    drop(slot);
+    let keep = match principal.via {
+        Via::Session { .. } => session.id().map(|id| id.to_string()),
+        Via::Token { .. } => None,
+    };
+    let ended = replace_password(pool, user.id, &hash, keep.as_deref()).await?;
+    Ok(json!({
+        "status": "password changed",
+        "endedSessions": ended.sessions,
+        "revokedTokens": ended.tokens,
+    }))
+}
+
+/// One transaction: the new hash, the user's sessions (but `keep`) deleted, its
+/// live tokens revoked.
+async fn replace_password(
+    pool: &PgPool,
+    user_id: Uuid,
+    hash: &str,
+    keep: Option<&str>,
+) -> ApiResult<Ended> {
+    let mut tx = pool.begin().await?;
+    store::users::set_password_by_id(&mut *tx, user_id, hash).await?;
+    let sessions = store::sessions::delete_for_user(&mut *tx, user_id, keep).await?;
+    let tokens = store::tokens::revoke_all(&mut *tx, user_id).await?;
+    tx.commit().await?;
+    Ok(Ended { sessions, tokens })
 }
 
 fn check_username(username: &str) -> ApiResult<&str> {
@@ -104,7 +202,7 @@ pub async fn ensure_first_admin(pool: &PgPool, config: &Config) -> anyhow::Resul
     }
     let auth = &config.auth;
     let (password, generated) = match &auth.admin_password {
-        Some(password) => (password.clone(), false),
+        Some(password) => (password.expose().to_owned(), false),
         None => (tokens::random_string(18), true),
     };
     passwords::check_strength(&password).map_err(|e| anyhow::anyhow!("auth.admin_password {e}"))?;
@@ -144,8 +242,71 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NewTokenRequest {
     pub name: String,
+    /// The token ends this many days from now.
+    #[serde(default)]
+    pub expires_in_days: Option<i64>,
+    /// Or at this moment: milliseconds since 1970 or an RFC 3339 date-time.
+    #[serde(default)]
+    pub expires_at: Option<Value>,
+}
+
+/// Longest expiry a token may be given, in days (ten years).
+const MAX_TOKEN_DAYS: i64 = 3650;
+
+/// When a new token ends, from `expiresInDays` or `expiresAt`; `None` is never.
+pub fn token_expiry(
+    in_days: Option<i64>,
+    at: Option<&Value>,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<DateTime<Utc>>> {
+    let at = at.filter(|v| !v.is_null());
+    let expires = match (in_days, at) {
+        (None, None) => return Ok(None),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "expiresAt",
+                "give expiresInDays or expiresAt, not both",
+            ));
+        }
+        (Some(days), None) => {
+            if !(1..=MAX_TOKEN_DAYS).contains(&days) {
+                return Err(ApiError::invalid(
+                    "expiresInDays",
+                    format!("must be a whole number of days from 1 to {MAX_TOKEN_DAYS}"),
+                ));
+            }
+            now + chrono::Duration::days(days)
+        }
+        (None, Some(value)) => {
+            let parsed = match value {
+                Value::Number(n) => n.as_i64().and_then(DateTime::from_timestamp_millis),
+                Value::String(s) => DateTime::parse_from_rfc3339(s)
+                    .ok()
+                    .map(|t| t.with_timezone(&Utc)),
+                _ => None,
+            };
+            let at = parsed.ok_or_else(|| {
+                ApiError::invalid(
+                    "expiresAt",
+                    "must be milliseconds since 1970 or an RFC 3339 date-time such as 2030-01-31T00:00:00Z",
+                )
+            })?;
+            if at <= now {
+                return Err(ApiError::invalid("expiresAt", "must be in the future"));
+            }
+            if at > now + chrono::Duration::days(MAX_TOKEN_DAYS) {
+                return Err(ApiError::invalid(
+                    "expiresAt",
+                    format!("must be within {MAX_TOKEN_DAYS} days"),
+                ));
+            }
+            at
+        }
+    };
+    Ok(Some(expires))
 }
 
 /// Checks the name and stores a new token for `user_id`; the secret it returns is
@@ -154,13 +315,14 @@ async fn issue_token(
     pool: &PgPool,
     user_id: Uuid,
     name: &str,
+    expires_at: Option<DateTime<Utc>>,
 ) -> ApiResult<(store::tokens::TokenRow, String)> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::invalid("name", "must be 1–100 characters"));
     }
     let token = tokens::generate();
-    let row = store::tokens::insert(pool, user_id, name, &token.hash, &token.prefix)
+    let row = store::tokens::insert(pool, user_id, name, &token.hash, &token.prefix, expires_at)
         .await
         .map_err(|e| match ApiError::from(e) {
             ApiError::Conflict(_) => ApiError::Conflict(format!(
@@ -177,18 +339,29 @@ pub async fn create_token(
     user_id: Uuid,
     request: NewTokenRequest,
 ) -> ApiResult<Value> {
-    let (row, secret) = issue_token(pool, user_id, &request.name).await?;
+    let expires_at = token_expiry(
+        request.expires_in_days,
+        request.expires_at.as_ref(),
+        Utc::now(),
+    )?;
+    let (row, secret) = issue_token(pool, user_id, &request.name, expires_at).await?;
     let mut body = token_json(&row);
     body["token"] = json!(secret);
     Ok(body)
 }
 
 /// A token for `username`, for the CLI: the secret only.
-pub async fn create_token_for(pool: &PgPool, username: &str, name: &str) -> ApiResult<String> {
+pub async fn create_token_for(
+    pool: &PgPool,
+    username: &str,
+    name: &str,
+    expires_in_days: Option<i64>,
+) -> ApiResult<String> {
     let user = store::users::by_username(pool, username)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no user '{username}'")))?;
-    Ok(issue_token(pool, user.id, name).await?.1)
+    let expires_at = token_expiry(expires_in_days, None, Utc::now())?;
+    Ok(issue_token(pool, user.id, name, expires_at).await?.1)
 }
 
 pub async fn list_tokens(pool: &PgPool, user_id: Uuid) -> ApiResult<Value> {
@@ -212,5 +385,44 @@ fn token_json(row: &store::tokens::TokenRow) -> Value {
         "prefix": row.prefix,
         "createdAt": row.created_at.timestamp_millis(),
         "lastUsedAt": row.last_used_at.map(|t| t.timestamp_millis()),
+        "expiresAt": row.expires_at.map(|t| t.timestamp_millis()),
+        "expired": row.expires_at.is_some_and(|t| t <= Utc::now()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_expiry_takes_days_or_a_moment_in_the_future() {
+        let now = DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(token_expiry(None, None, now).unwrap(), None);
+        assert_eq!(
+            token_expiry(Some(30), None, now).unwrap(),
+            Some(now + chrono::Duration::days(30))
+        );
+        let at = json!("2030-02-01T00:00:00Z");
+        assert_eq!(
+            token_expiry(None, Some(&at), now)
+                .unwrap()
+                .unwrap()
+                .to_rfc3339(),
+            "2030-02-01T00:00:00+00:00"
+        );
+        let ms = json!(now.timestamp_millis() + 1000);
+        assert!(token_expiry(None, Some(&ms), now).unwrap().is_some());
+        for (days, at, field) in [
+            (Some(0), None, "expiresInDays"),
+            (Some(5000), None, "expiresInDays"),
+            (None, Some(json!("2029-12-31T00:00:00Z")), "expiresAt"),
+            (None, Some(json!("next week")), "expiresAt"),
+            (Some(1), Some(json!(1)), "expiresAt"),
+        ] {
+            let err = token_expiry(days, at.as_ref(), now).unwrap_err();
+            assert!(err.to_string().starts_with(field), "{err}");
+        }
+    }
 }

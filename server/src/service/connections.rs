@@ -14,12 +14,36 @@ use crate::state::AppState;
 use crate::store;
 
 /// A source with its secrets filled in, and the saved connection they came from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ResolvedSource {
     pub spec: SourceSpec,
     /// The parameters with real secrets: never stored or returned as they are.
     pub params: TaskParams,
     pub connection_id: Option<Uuid>,
+}
+
+/// Masks the secrets of `params`: a resolved source holds real ones.
+impl std::fmt::Debug for ResolvedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut params = self.params.clone();
+        mask_params(&mut params);
+        f.debug_struct("ResolvedSource")
+            .field("spec", &self.spec)
+            .field("params", &params)
+            .field("connection_id", &self.connection_id)
+            .finish()
+    }
+}
+
+/// The secrets stored for a connection; a value that does not open (copied from
+/// another row, or a changed key) is an error naming the connection, never a
+/// wrong secret.
+fn open_secrets(state: &AppState, id: Uuid, sealed: &[u8]) -> ApiResult<BTreeMap<String, String>> {
+    state.secrets.open(id, sealed).map_err(|e| {
+        ApiError::Conflict(format!(
+            "the stored secrets of connection {id} cannot be used: {e}; save the connection again with the real secrets"
+        ))
+    })
 }
 
 /// Parses a source, replacing each masked secret (`*****`) by the secret stored for
@@ -49,10 +73,7 @@ pub async fn resolve(state: &AppState, params: &TaskParams, at: &str) -> ApiResu
             ),
         ));
     };
-    let secrets = state
-        .secrets
-        .open(&connection.secrets)
-        .map_err(ApiError::internal)?;
+    let secrets = open_secrets(state, connection.id, &connection.secrets)?;
     let mut filled = params.clone();
     for key in masked {
         let value = secrets.get(key).ok_or_else(|| {
@@ -95,7 +116,13 @@ pub async fn remember(
         .filter(|(k, _)| k.starts_with("catalog") && !is_secret_param(k))
         .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
         .collect();
-    let sealed = state.secrets.seal(&secrets).map_err(ApiError::internal)?;
+    // Sealed for the row it will land in: the one with this identity if there is
+    // one, else a new id.
+    let id = source.connection_id.unwrap_or_else(Uuid::new_v4);
+    let sealed = state
+        .secrets
+        .seal(id, &secrets)
+        .map_err(ApiError::internal)?;
     let identity = source.spec.identity();
     let digest = hex::encode(Sha256::digest(identity.as_bytes()));
     let chosen = name.map(str::trim).filter(|n| !n.is_empty());
@@ -103,17 +130,29 @@ pub async fn remember(
         || format!("{} ({})", source.spec.display_uri(), &digest[..8]),
         str::to_owned,
     );
-    let id = store::connections::upsert(
+    let params = serde_json::Value::Object(public);
+    let saved = store::connections::upsert(
         &state.pool,
-        &name,
-        chosen.is_some(),
-        source.spec.catalog_type(),
-        &identity,
-        &serde_json::Value::Object(public),
-        &sealed,
+        &store::connections::NewConnection {
+            id,
+            name: &name,
+            rename: chosen.is_some(),
+            catalog_type: source.spec.catalog_type(),
+            identity: &identity,
+            params: &params,
+            secrets: &sealed,
+        },
     )
     .await?;
-    Ok(Some(id))
+    if saved != id {
+        // Another request saved this connection first: seal for its row.
+        let sealed = state
+            .secrets
+            .seal(saved, &secrets)
+            .map_err(ApiError::internal)?;
+        store::connections::set_secrets(&state.pool, saved, &sealed).await?;
+    }
+    Ok(Some(saved))
 }
 
 /// Replaces every secret of a table config's task blocks by the mask.
@@ -156,10 +195,7 @@ pub async fn resolve_stored(
     if let Some(id) = connection_id
         && let Some(connection) = store::connections::by_id(&state.pool, id).await?
     {
-        let secrets = state
-            .secrets
-            .open(&connection.secrets)
-            .map_err(ApiError::internal)?;
+        let secrets = open_secrets(state, connection.id, &connection.secrets)?;
         for (key, value) in filled.iter_mut() {
             if *value == SECRET_MASK
                 && let Some(secret) = secrets.get(key)
@@ -210,14 +246,21 @@ pub async fn list(state: &AppState) -> ApiResult<Value> {
     let mut connections = Vec::with_capacity(rows.len());
     for row in rows {
         let mut params = row.params.as_object().cloned().unwrap_or_default();
-        let secrets = state
-            .secrets
-            .open(&row.secrets)
-            .map_err(ApiError::internal)?;
-        for key in secrets.keys() {
-            params.insert(key.clone(), json!(SECRET_MASK));
-        }
+        // One damaged row must not hide the others: it is listed with the error.
+        let secrets_error = match open_secrets(state, row.id, &row.secrets) {
+            Ok(secrets) => {
+                for key in secrets.keys() {
+                    params.insert(key.clone(), json!(SECRET_MASK));
+                }
+                None
+            }
+            Err(err) => {
+                tracing::warn!(connection = %row.id, error = %err, "stored secrets do not open");
+                Some(err.to_string())
+            }
+        };
         connections.push(json!({
+            "secretsError": secrets_error,
             "id": row.id,
             "name": row.name,
             "catalogType": row.catalog_type,
@@ -245,11 +288,7 @@ pub async fn validate(state: &AppState, id: Uuid) -> ApiResult<Value> {
         })
         .unwrap_or_default();
     params.insert("catalogType".into(), connection.catalog_type.clone());
-    let secrets = state
-        .secrets
-        .open(&connection.secrets)
-        .map_err(ApiError::internal)?;
-    params.extend(secrets);
+    params.extend(open_secrets(state, connection.id, &connection.secrets)?);
     let spec = parse_source(&params, "connection.params")?;
     let items = catalogs::open(&spec, &state.config)
         .await?

@@ -13,19 +13,22 @@ pub struct ConnectionRow {
     pub secrets: Vec<u8>,
 }
 
-/// Saves a connection under its identity, replacing the sealed secrets of an earlier
+/// A connection to save; `secrets` are sealed for `id`.
+pub struct NewConnection<'a> {
+    pub id: Uuid,
+    pub name: &'a str,
+    pub rename: bool,
+    pub catalog_type: &'a str,
+    pub identity: &'a str,
+    pub params: &'a serde_json::Value,
+    pub secrets: &'a [u8],
+}
+
+/// Saves a connection under its identity (as `id` when it is new), replacing the sealed secrets of an earlier
 /// save (a rotated secret for the same key). An earlier save keeps its parameters
 /// (e.g. the prefix browsing started at) and its name, unless `rename` says the
 /// caller chose this one. Returns the connection's id.
-pub async fn upsert(
-    exec: impl PgExecutor<'_>,
-    name: &str,
-    rename: bool,
-    catalog_type: &str,
-    identity: &str,
-    params: &serde_json::Value,
-    secrets: &[u8],
-) -> sqlx::Result<Uuid> {
+pub async fn upsert(exec: impl PgExecutor<'_>, new: &NewConnection<'_>) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
         r#"
         INSERT INTO connections (id, name, catalog_type, identity, params, secrets) VALUES ($1, $2, $3, $4, $5, $6)
@@ -33,16 +36,28 @@ pub async fn upsert(
             name = CASE WHEN $7 THEN EXCLUDED.name ELSE connections.name END, updated_at = now()
         RETURNING id
         "#,
-        Uuid::new_v4(),
-        name,
-        catalog_type,
-        identity,
-        params,
-        secrets,
-        rename
+        new.id,
+        new.name,
+        new.catalog_type,
+        new.identity,
+        new.params,
+        new.secrets,
+        new.rename
     )
     .fetch_one(exec)
     .await
+}
+
+/// Replaces a connection's sealed secrets.
+pub async fn set_secrets(exec: impl PgExecutor<'_>, id: Uuid, secrets: &[u8]) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE connections SET secrets = $2, updated_at = now() WHERE id = $1",
+        id,
+        secrets
+    )
+    .execute(exec)
+    .await?;
+    Ok(())
 }
 
 pub async fn by_identity(

@@ -75,6 +75,22 @@ pub async fn delete_expired(exec: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     )
 }
 
+/// Ends every session of `user_id` except `keep` (the one asking, if any).
+pub async fn delete_for_user(
+    exec: impl PgExecutor<'_>,
+    user_id: uuid::Uuid,
+    keep: Option<&str>,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query!(
+        "DELETE FROM sessions WHERE data->>'user_id' = $1 AND ($2::text IS NULL OR id <> $2)",
+        user_id.to_string(),
+        keep
+    )
+    .execute(exec)
+    .await?
+    .rows_affected())
+}
+
 /// tower-sessions' store over the `sessions` table.
 #[derive(Debug, Clone)]
 pub struct PgSessionStore {

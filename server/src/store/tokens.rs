@@ -11,13 +11,16 @@ pub struct TokenRow {
     pub prefix: String,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// The live token with this hash and its owner's id and name.
+/// The unrevoked token with this hash and its owner's id and name.
 pub struct TokenOwner {
     pub token_id: Uuid,
     pub user_id: Uuid,
     pub username: String,
+    /// Past this, the token no longer signs anyone in.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 pub async fn insert(
@@ -26,18 +29,20 @@ pub async fn insert(
     name: &str,
     hash: &[u8],
     prefix: &str,
+    expires_at: Option<DateTime<Utc>>,
 ) -> sqlx::Result<TokenRow> {
     sqlx::query_as!(
         TokenRow,
         r#"
-        INSERT INTO api_tokens (id, user_id, name, token_hash, prefix) VALUES ($1, $2, $3, $4, $5)
-        RETURNING id, name, prefix, created_at, last_used_at
+        INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+        RETURNING id, name, prefix, created_at, last_used_at, expires_at
         "#,
         Uuid::new_v4(),
         user_id,
         name,
         hash,
-        prefix
+        prefix,
+        expires_at
     )
     .fetch_one(exec)
     .await
@@ -50,7 +55,7 @@ pub async fn live_for_user(
     sqlx::query_as!(
         TokenRow,
         r#"
-        SELECT id, name, prefix, created_at, last_used_at FROM api_tokens
+        SELECT id, name, prefix, created_at, last_used_at, expires_at FROM api_tokens
         WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at, name
         "#,
         user_id
@@ -59,7 +64,8 @@ pub async fn live_for_user(
     .await
 }
 
-/// Finds the owner of a live token and notes its use; `last_used_at` is written at
+/// Finds the owner of an unrevoked token and notes its use if it has not expired
+/// (the caller refuses an expired one, saying so); `last_used_at` is written at
 /// most once a minute so busy scripts do not turn every read into a write.
 pub async fn authenticate(
     exec: impl PgExecutor<'_>,
@@ -69,14 +75,15 @@ pub async fn authenticate(
         TokenOwner,
         r#"
         WITH found AS (
-            SELECT t.id, t.user_id, u.username, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+            SELECT t.id, t.user_id, u.username, t.last_used_at, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = $1 AND t.revoked_at IS NULL
         ), touched AS (
             UPDATE api_tokens SET last_used_at = now()
             WHERE id = (SELECT id FROM found)
+              AND (expires_at IS NULL OR expires_at > now())
               AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
         )
-        SELECT id AS "token_id!", user_id AS "user_id!", username AS "username!" FROM found
+        SELECT id AS "token_id!", user_id AS "user_id!", username AS "username!", expires_at FROM found
         "#,
         hash
     )
@@ -94,4 +101,15 @@ pub async fn revoke(exec: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> sqlx:
     .execute(exec)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Revokes all of a user's live tokens (its password changed); how many there were.
+pub async fn revoke_all(exec: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id
+    )
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -28,14 +28,14 @@ pub async fn insert(
     .await
 }
 
-pub async fn set_password(
+pub async fn set_password_by_id(
     exec: impl PgExecutor<'_>,
-    username: &str,
+    id: Uuid,
     password_hash: &str,
 ) -> sqlx::Result<bool> {
     let updated = sqlx::query!(
-        "UPDATE users SET password_hash = $2 WHERE username = $1",
-        username,
+        "UPDATE users SET password_hash = $2 WHERE id = $1",
+        id,
         password_hash
     )
     .execute(exec)

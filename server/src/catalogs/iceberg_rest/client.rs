@@ -67,7 +67,7 @@ impl RestClient {
     /// A client whose every request passes `policy` (see `send`).
     pub fn new(spec: &IcebergRestSpec, policy: &OutboundPolicy) -> Result<Self, CatalogError> {
         if let RestAuth::OAuth2 { client_secret, .. } = &spec.auth
-            && crate::catalogs::params::is_mask(client_secret)
+            && crate::catalogs::params::is_mask(client_secret.expose())
         {
             return Err(CatalogError::InvalidConfig(
                 "catalog.iceberg-rest.credential is masked ('*****') and no stored secret matches this connection".into(),
@@ -88,7 +88,7 @@ impl RestClient {
                 signing_name: signing_name.clone(),
                 region: region.clone(),
                 access_key: access_key.clone(),
-                secret_key: secret_key.clone(),
+                secret_key: secret_key.expose().to_owned(),
             }),
             _ => None,
         };
@@ -217,7 +217,7 @@ impl RestClient {
             RestAuth::Bearer(token) => {
                 request
                     .headers_mut()
-                    .insert("Authorization", bearer(token)?);
+                    .insert("Authorization", bearer(token.expose())?);
             }
             RestAuth::OAuth2 { .. } => {
                 let token = self.oauth2_token().await?;
@@ -291,7 +291,7 @@ impl RestClient {
         let mut form = vec![
             ("grant_type", "client_credentials"),
             ("client_id", client_id.as_str()),
-            ("client_secret", client_secret.as_str()),
+            ("client_secret", client_secret.expose()),
         ];
         form.push(("scope", scope.as_deref().unwrap_or("catalog")));
         let request = self

@@ -69,10 +69,10 @@ pub fn storage_props(
             )));
         }
         props.insert(ACCESS_KEY.into(), s3.access_key.clone());
-        props.insert(SECRET_KEY.into(), s3.secret_key.clone());
+        props.insert(SECRET_KEY.into(), s3.secret_key.expose().to_owned());
         props.insert(REGION.into(), s3.region.clone());
         if let Some(token) = &s3.session_token {
-            props.insert(SESSION_TOKEN.into(), token.clone());
+            props.insert(SESSION_TOKEN.into(), token.expose().to_owned());
         }
         if let Some(endpoint) = &s3.endpoint {
             props.insert(ENDPOINT.into(), endpoint.clone());
