@@ -29,6 +29,31 @@ pub struct Config {
     pub auth: AuthConfig,
     pub outbound: OutboundConfig,
     pub http: HttpConfig,
+    pub aws: AwsConfig,
+}
+
+/// How S3 connections may get their AWS credentials beyond their own keys.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AwsConfig {
+    /// Lets connections without keys sign with the server's own identity (the cluster
+    /// node role: environment, profile, web identity, instance metadata). Off, so no
+    /// user can borrow the server's permissions unless the operator decides so.
+    pub allow_node_role: bool,
+    /// How long an assumed role's credentials last (STS allows 900 to 43200 seconds).
+    pub assume_role_duration_secs: u64,
+    /// Credentials are renewed at most this long (and at least half this long) before
+    /// they expire; the SDK's cache spreads renewals over that window.
+    pub credential_refresh_secs: u64,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        Self {
+            allow_node_role: false,
+            assume_role_duration_secs: 3600,
+            credential_refresh_secs: 300,
+        }
+    }
 }
 
 /// Where a user's connections may send requests (see catalogs/outbound.rs).
@@ -161,6 +186,7 @@ impl Default for Config {
                 max_body_bytes: 16 * 1024 * 1024,
             },
             outbound: OutboundConfig::default(),
+            aws: AwsConfig::default(),
         }
     }
 }

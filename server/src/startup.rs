@@ -30,6 +30,15 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         crate::sync::schedule::parse(&config.sync.default_schedule)
             .map_err(|e| anyhow::anyhow!("sync.default_schedule: {e}"))?;
+        let session = crate::catalogs::aws_credentials::SESSION_SECS;
+        if !session.contains(&config.aws.assume_role_duration_secs) {
+            anyhow::bail!(
+                "aws.assume_role_duration_secs must be {} to {} seconds (STS's bounds), not {}",
+                session.start(),
+                session.end(),
+                config.aws.assume_role_duration_secs
+            );
+        }
         crate::catalogs::outbound::OutboundPolicy::from_config(&config.outbound)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         std::fs::create_dir_all(&config.data_dir)?;

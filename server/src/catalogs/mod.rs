@@ -1,5 +1,6 @@
 //! Talking to sources: one trait, one implementation per catalog kind (`local`, `s3`, `iceberg-rest`).
 
+pub mod aws_credentials;
 pub mod iceberg_rest;
 mod local;
 pub mod outbound;
@@ -132,7 +133,8 @@ pub async fn open(spec: &SourceSpec, config: &Config) -> CatalogResult<Arc<dyn C
         SourceSpec::S3(s3) => {
             let policy = outbound::OutboundPolicy::from_config(&config.outbound)?;
             Ok(Arc::new(
-                s3::S3Catalog::open(s3, config.s3_endpoint.as_deref(), &policy).await?,
+                s3::S3Catalog::open(s3, config.s3_endpoint.as_deref(), &policy, &config.aws)
+                    .await?,
             ))
         }
         SourceSpec::IcebergRest(rest) => Ok(Arc::new(

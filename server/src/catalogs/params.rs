@@ -29,6 +29,22 @@ pub struct S3Spec {
     pub session_token: Option<Secret>,
     /// Per-connection override of the server-wide S3 endpoint.
     pub endpoint: Option<String>,
+    /// An IAM role to assume through STS (`catalog.s3.roleArn`, `.externalId`).
+    pub role: Option<AssumedRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumedRole {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+}
+
+impl S3Spec {
+    /// Whether the connection brings its own keys; without them it would sign with the
+    /// server's identity, which only the operator can allow.
+    pub fn has_static_keys(&self) -> bool {
+        !self.access_key.is_empty() && !self.secret_key.expose().is_empty()
+    }
 }
 
 /// How catalog requests prove who is calling.
@@ -195,14 +211,6 @@ pub fn parse_source(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiErro
 }
 
 fn parse_s3(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiError> {
-    for unsupported in ["catalog.s3.roleArn", "catalog.s3.externalId"] {
-        if params.get(unsupported).is_some_and(|v| !v.is_empty()) {
-            return Err(ApiError::invalid(
-                format!("{at}.{unsupported}"),
-                "assumed IAM roles are not supported yet; use catalog.s3.accessKey and catalog.s3.secretKey",
-            ));
-        }
-    }
     let bucket = required(params, "catalog.s3.bucketName", at)?;
     validate_bucket(&bucket)
         .map_err(|m| ApiError::invalid(format!("{at}.catalog.s3.bucketName"), m))?;
@@ -222,13 +230,20 @@ fn parse_s3(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiError> {
         .get("catalog.s3.secretKey")
         .cloned()
         .unwrap_or_default();
-    if access_key.trim().is_empty() || secret_key.is_empty() {
-        // Falling back to the server's own AWS identity would hand users its permissions.
+    // Both keys or neither: neither means the server's own identity (the cluster node
+    // role), which opening the catalog refuses unless the operator allows it.
+    if access_key.trim().is_empty() != secret_key.is_empty() {
+        let missing = if secret_key.is_empty() {
+            "secretKey"
+        } else {
+            "accessKey"
+        };
         return Err(ApiError::invalid(
-            format!("{at}.catalog.s3.accessKey"),
-            "catalog.s3.accessKey and catalog.s3.secretKey are required: Lakeport never uses credentials found on the server for a user's connection",
+            format!("{at}.catalog.s3.{missing}"),
+            "catalog.s3.accessKey and catalog.s3.secretKey go together: give both, or neither to use the cluster node role (when the operator allows it)",
         ));
     }
+    let role = assumed_role(params, at)?;
     let endpoint = params
         .get("catalog.s3.endpoint")
         .map(|e| e.trim().trim_end_matches('/').to_owned())
@@ -252,6 +267,57 @@ fn parse_s3(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiError> {
             .filter(|t| !t.is_empty())
             .map(|t| Secret::new(t.as_str())),
         endpoint,
+        role,
+    }))
+}
+
+/// `catalog.s3.roleArn` (+ `catalog.s3.externalId`), seed 000's assumed IAM role.
+fn assumed_role(params: &TaskParams, at: &str) -> Result<Option<AssumedRole>, ApiError> {
+    let get = |key: &str| {
+        params
+            .get(key)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let external_id = get("catalog.s3.externalId");
+    let Some(role_arn) = get("catalog.s3.roleArn") else {
+        if external_id.is_some() {
+            return Err(ApiError::invalid(
+                format!("{at}.catalog.s3.externalId"),
+                "an external id is only used with catalog.s3.roleArn",
+            ));
+        }
+        return Ok(None);
+    };
+    let parts: Vec<&str> = role_arn.splitn(6, ':').collect();
+    let well_formed = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("role/")
+            .is_some_and(|r| !r.is_empty());
+    if !well_formed {
+        return Err(ApiError::invalid(
+            format!("{at}.catalog.s3.roleArn"),
+            format!(
+                "'{role_arn}' is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+            ),
+        ));
+    }
+    if let Some(id) = &external_id
+        && !(2..=1224).contains(&id.len())
+    {
+        return Err(ApiError::invalid(
+            format!("{at}.catalog.s3.externalId"),
+            "an external id is 2 to 1224 characters",
+        ));
+    }
+    Ok(Some(AssumedRole {
+        role_arn,
+        external_id,
     }))
 }
 
@@ -340,6 +406,7 @@ fn parse_iceberg_rest(params: &TaskParams, at: &str) -> Result<SourceSpec, ApiEr
             session_token: get("s3.session-token").map(Secret::from),
             endpoint: http_url(get("s3.endpoint"), &field("s3.endpoint"))?
                 .map(|e| e.trim_end_matches('/').to_owned()),
+            role: None,
         }),
         (None, None) => None,
         _ => {
@@ -580,16 +647,44 @@ mod tests {
     }
 
     #[test]
-    fn missing_keys_never_fall_back_to_ambient_credentials() {
-        let err = parse_source(
-            &params(&[
-                ("catalogType", "s3"),
-                ("catalog.s3.bucketName", "lake"),
-                ("catalog.s3.region", "us-east-1"),
-            ]),
-            "p",
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("accessKey"), "{err}");
+    fn keys_come_in_pairs_and_roles_are_well_formed() {
+        let base = [
+            ("catalogType", "s3"),
+            ("catalog.s3.bucketName", "lake"),
+            ("catalog.s3.region", "us-east-1"),
+        ];
+        let with =
+            |extra: &[(&str, &str)]| parse_source(&params(&[&base[..], extra].concat()), "p");
+        // No keys at all asks for the node role, which opening the catalog decides on.
+        let Ok(SourceSpec::S3(spec)) = with(&[]) else {
+            panic!("no keys parses")
+        };
+        assert!(!spec.has_static_keys() && spec.role.is_none());
+        let err = with(&[("catalog.s3.accessKey", "AKIA")]).unwrap_err();
+        assert!(err.to_string().contains("secretKey"), "{err}");
+        let role = "arn:aws:iam::123456789012:role/lake-reader";
+        let Ok(SourceSpec::S3(spec)) = with(&[
+            ("catalog.s3.roleArn", role),
+            ("catalog.s3.externalId", "ext-42"),
+        ]) else {
+            panic!("a role parses")
+        };
+        assert_eq!(
+            spec.role,
+            Some(AssumedRole {
+                role_arn: role.into(),
+                external_id: Some("ext-42".into())
+            })
+        );
+        for bad in [
+            "arn:aws:iam::1234:role/x",
+            "arn:aws:s3:::bucket",
+            "lake-reader",
+        ] {
+            let err = with(&[("catalog.s3.roleArn", bad)]).unwrap_err();
+            assert!(err.to_string().contains("roleArn"), "{bad}: {err}");
+        }
+        let err = with(&[("catalog.s3.externalId", "ext-42")]).unwrap_err();
+        assert!(err.to_string().contains("only used with"), "{err}");
     }
 }

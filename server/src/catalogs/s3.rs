@@ -4,27 +4,31 @@ use std::ops::Range;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use aws_config::identity::IdentityCache;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::config::{BehaviorVersion, Region};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
+use super::aws_credentials::{self, StsRoute};
 use super::outbound::{OutboundPolicy, refusal_in, remote_text};
 use super::params::S3Spec;
 use super::{
     BrowseItem, BrowseKind, Catalog, CatalogError, CatalogResult, SourceFile,
     checked_relative_path, is_data_file,
 };
+use crate::config::AwsConfig;
 
 pub struct S3Catalog {
     client: Client,
     bucket: String,
     prefix: String,
-    access_key: String,
+    /// The credential requests are signed with, as error messages name it.
+    credential: String,
 }
 
 impl S3Catalog {
@@ -35,20 +39,13 @@ impl S3Catalog {
         spec: &S3Spec,
         default_endpoint: Option<&str>,
         policy: &OutboundPolicy,
+        aws: &AwsConfig,
     ) -> CatalogResult<Self> {
         if super::params::is_mask(spec.secret_key.expose()) {
             return Err(CatalogError::InvalidConfig(
                 "catalog.s3.secretKey is masked ('*****') and no stored secret matches this connection".into(),
             ));
         }
-        // Only these keys: never the environment, profile or instance role of the server.
-        let credentials = Credentials::new(
-            &spec.access_key,
-            spec.secret_key.expose(),
-            spec.session_token.as_ref().map(|t| t.expose().to_owned()),
-            None,
-            "lakeport-connection",
-        );
         let endpoint = match (&spec.endpoint, default_endpoint) {
             (Some(own), _) => Some((own.as_str(), "catalog.s3.endpoint")),
             (None, Some(server)) => {
@@ -59,11 +56,22 @@ impl S3Catalog {
         if let Some((url, what)) = endpoint {
             policy.check_url(what, url).await?;
         }
+        let http = policy.s3_http_client();
+        let sts = StsRoute {
+            endpoint: endpoint.map(|(url, _)| url),
+            http: http.clone(),
+        };
+        let credentials = aws_credentials::provider_for(spec, aws, sts).await?;
         let mut builder = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .http_client(policy.s3_http_client())
+            .http_client(http)
             .region(Region::new(spec.region.clone()))
             .credentials_provider(credentials)
+            .identity_cache(
+                IdentityCache::lazy()
+                    .buffer_time(Duration::from_secs(aws.credential_refresh_secs))
+                    .build(),
+            )
             .retry_config(RetryConfig::standard().with_max_attempts(3))
             .timeout_config(
                 TimeoutConfig::builder()
@@ -79,7 +87,7 @@ impl S3Catalog {
             client: Client::from_conf(builder.build()),
             bucket: spec.bucket.clone(),
             prefix: spec.prefix.clone(),
-            access_key: spec.access_key.clone(),
+            credential: aws_credentials::describe(spec),
         })
     }
 
@@ -91,6 +99,13 @@ impl S3Catalog {
     ) -> CatalogError {
         if let Some(refused) = refusal_in(&err, &format!("S3 while {what}")) {
             return refused;
+        }
+        if let Some(failure) = credentials_failure(&err) {
+            return CatalogError::AccessDenied(format!(
+                "could not get credentials for {} while {what}: {}",
+                self.credential,
+                remote_text(&failure)
+            ));
         }
         match &err {
             SdkError::DispatchFailure(failure) => {
@@ -123,16 +138,16 @@ impl S3Catalog {
                 CatalogError::NotFound(format!("S3 object not found while {what}"))
             }
             ("SignatureDoesNotMatch", _) => CatalogError::AccessDenied(format!(
-                "S3 rejected the secret key for access key '{}' (SignatureDoesNotMatch) while {what}",
-                self.access_key
+                "S3 rejected the secret key of {} (SignatureDoesNotMatch) while {what}",
+                self.credential
             )),
             ("InvalidAccessKeyId", _) => CatalogError::AccessDenied(format!(
-                "S3 does not know access key '{}' (InvalidAccessKeyId)",
-                self.access_key
+                "S3 does not know {} (InvalidAccessKeyId)",
+                self.credential
             )),
             ("AccessDenied", _) | (_, Some(401 | 403)) => CatalogError::AccessDenied(format!(
-                "S3 denied access to bucket '{bucket}' with access key '{}' while {what}{}",
-                self.access_key,
+                "S3 denied access to bucket '{bucket}' with {} while {what}{}",
+                self.credential,
                 if message.is_empty() {
                     String::new()
                 } else {
@@ -264,4 +279,25 @@ impl Catalog for S3Catalog {
         }
         self.get(&file.key, Some(range)).await
     }
+}
+
+/// The credentials provider's own failure (an STS refusal of the role, the node role's
+/// chain finding nothing), wherever the SDK wrapped it.
+fn credentials_failure(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cause = Some(err);
+    while let Some(current) = cause {
+        if let Some(failure) =
+            current.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+        {
+            let mut text = failure.to_string();
+            let mut inner = std::error::Error::source(failure);
+            while let Some(source) = inner {
+                text = format!("{text}: {source}");
+                inner = source.source();
+            }
+            return Some(text);
+        }
+        cause = current.source();
+    }
+    None
 }

@@ -300,6 +300,7 @@ mod tests {
             secret_key: "own-secret".into(),
             session_token: None,
             endpoint: Some("http://127.0.0.1:9000".into()),
+            role: None,
         }
     }
 
