@@ -19,6 +19,8 @@ export LAKEPORT_ADMIN_PASSWORD="e2e-$(python3 -c 'import secrets; print(secrets.
 export LAKEPORT_AUTH__ADMIN_PASSWORD="$LAKEPORT_ADMIN_PASSWORD"
 # Every browser test signs in from 127.0.0.1; the default 20 a minute is for people.
 export LAKEPORT_AUTH__SIGN_IN_PER_MINUTE_PER_ADDRESS=600
+# The S3 test server runs on loopback, which the outbound policy refuses unless allowed.
+export LAKEPORT_OUTBOUND__ALLOW=127.0.0.1
 bin="$CARGO_TARGET_DIR/debug/lakeport"
 
 cleanup() {

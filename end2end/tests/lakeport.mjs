@@ -1,6 +1,7 @@
 // Shared helpers for the browser tests: the browser, signing in, the REST API with a token,
 // accessibility checks with axe-core, and screenshots.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
@@ -8,7 +9,7 @@ export const base = process.env.LAKEPORT_URL;
 export const adminPassword = process.env.LAKEPORT_ADMIN_PASSWORD;
 export const demoPath = process.env.LAKEPORT_DEMO_PATH;
 export const shots = new URL('../test-results/', import.meta.url).pathname;
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 export async function launch() {
   assert.ok(base && adminPassword && demoPath, 'run through end2end/run.sh');
@@ -100,11 +101,15 @@ export async function signIn(page, next = '/ui/tables') {
 
 export async function hydrated(page) {
   await page.waitForSelector('[data-hydrated="true"]', { timeout: 30_000 });
+  // The security headers' CSP must allow everything the app itself loads and runs.
+  const blocked = (page.errors ?? []).filter((e) => /Content Security Policy/i.test(e));
+  assert.deepEqual(blocked, [], 'the CSP blocked part of the app');
 }
 
 /// Runs axe-core on the page and fails on any serious or critical violation.
 export async function checkAccessibility(page, name) {
-  await page.addScriptTag({ path: axePath });
+  // Evaluated over the DevTools protocol: the page's CSP rightly refuses injected inline scripts.
+  await page.evaluate(axeSource);
   const results = await page.evaluate(async () => window.axe.run(document, {
     runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
   }));

@@ -2,6 +2,8 @@
 //! are refused unless allowlisted (and nothing connects), redirects are not followed, and a
 //! catalog cannot make Lakeport read local files or borrow the server's own credentials.
 
+// Its own binary: one test sets the process environment, which must not race the others.
+#[path = "all/common/mod.rs"]
 mod common;
 
 use std::sync::Arc;

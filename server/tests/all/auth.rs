@@ -1,6 +1,6 @@
 //! Sign-in, sessions, CSRF, cross-site refusal and API tokens, through the real HTTP server.
 
-mod common;
+use crate::common;
 
 use common::{ADMIN_PASSWORD, BrowserSession, TestApp, sign_in, spawn_app};
 use reqwest::redirect::Policy;

@@ -1,7 +1,7 @@
 //! The real binary as a user runs it: kill -9 mid-sync loses and duplicates nothing; the
 //! embedded Postgres and demo dataset work with no configuration at all.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! Syncing a local folder: first load, incremental changes, bad files, pause and resume.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Saved connections: named on validation, listed with secrets masked, re-validated, and deleted only when unused.
 
-mod common;
+use crate::common;
 
 use common::data::events_bytes;
 use common::s3::S3Server;

@@ -1,6 +1,6 @@
 //! SQL is read-only at the plan: no statement form writes or reads a file, however it is wrapped.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Seed 000's quickstart script, read from ../shared/seeds and run unchanged but for its
 //! variables, against Lakeport and a real S3 server that checks signatures.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,6 @@
 //! `/ready` follows the metadata database: 503 while it is unreachable, 200 once it is back.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

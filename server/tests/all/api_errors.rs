@@ -1,6 +1,6 @@
 //! Bad input gets a 4xx that says what is wrong, and leaves nothing behind.
 
-mod common;
+use crate::common;
 
 use common::data::events_file;
 use common::{onboard_local, spawn_app};

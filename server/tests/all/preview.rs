@@ -1,6 +1,6 @@
 //! `POST /tables/preview`: union schemas, reported conflicts, sampling limits, file listing.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

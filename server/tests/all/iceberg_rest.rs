@@ -1,7 +1,7 @@
 //! Iceberg REST connections: SigV4 (Glue, S3 Tables), bearer and OAuth2 auth against a real
 //! REST catalog, browsing namespaces and tables, and clear errors for what is refused.
 
-mod common;
+use crate::common;
 
 use common::iceberg::IcebergServer;
 use common::spawn_app;

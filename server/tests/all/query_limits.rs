@@ -1,7 +1,7 @@
 //! No query can take the server down: the real binary answers deep, huge and slow SQL with
 //! a clear 4xx (or a capped answer) while its memory stays bounded and its syncs keep going.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

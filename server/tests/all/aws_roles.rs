@@ -2,7 +2,7 @@
 //! an assumed role (with its external id, renewed before it expires), and the cluster node
 //! role, which only the operator can turn on.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

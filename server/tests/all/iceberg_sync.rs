@@ -2,7 +2,7 @@
 //! pyiceberg makes (appends, overwrite, deletes with delete files, schema changes), the
 //! count and per-column checksums Lakeport answers equal pyiceberg's over the same snapshot.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,6 @@
 //! Sign-in throttling, security headers, request limits, password changes, token expiry and secrets at rest.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Two Lakeport processes on one database share the work and never sync the same table at once.
 
-mod common;
+use crate::common;
 
 use common::data::events_file;
 use common::{onboard_local, start, test_config};

@@ -1,0 +1,21 @@
+//! Every black-box test in one binary: one link instead of one per file, and one copy of
+//! the dependencies on disk. Each module is one area of the product; `common` is the harness.
+//! (`outbound.rs` stands alone: it changes the process environment.)
+
+mod common;
+
+mod api_errors;
+mod auth;
+mod aws_roles;
+mod connections;
+mod hardening;
+mod iceberg_rest;
+mod iceberg_sync;
+mod preview;
+mod process;
+mod query_limits;
+mod query_safety;
+mod readiness;
+mod replicas;
+mod seed_quickstart;
+mod sync_local;
