@@ -231,21 +231,10 @@ impl Config {
 fn comma_separated_paths<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<PathBuf>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Roots {
-        Text(String),
-        List(Vec<PathBuf>),
-    }
-    Ok(match Roots::deserialize(deserializer)? {
-        Roots::Text(text) => text
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(PathBuf::from)
-            .collect(),
-        Roots::List(list) => list,
-    })
+    Ok(comma_separated_strings(deserializer)?
+        .into_iter()
+        .map(PathBuf::from)
+        .collect())
 }
 
 /// A list of strings, or one comma-separated string (as an environment variable gives it).

@@ -66,18 +66,7 @@ async fn kill_9_mid_sync_loses_and_duplicates_nothing() {
     }
     assert_eq!(kills, 2);
 
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        let status = process.status("events").await;
-        if status["status"] == "COMPLETED" {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never completed after restart: {status:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let status = process.wait_completed("events").await;
     let runs = status["runs"].as_array().unwrap();
     assert!(
         runs.iter().filter(|r| r["status"] == "FAILED").count() >= 2,
@@ -126,11 +115,7 @@ async fn runs_on_embedded_postgres_with_the_demo_dataset() {
     let envs = [("LAKEPORT_DATA_DIR", data_dir.to_string_lossy().into_owned())];
     let mut process = launch(&envs, free_port()).await;
     process.onboard("lineitem", &folder).await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while process.status("lineitem").await["status"] != "COMPLETED" {
-        assert!(Instant::now() < deadline, "demo table never completed");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    process.wait_completed("lineitem").await;
     let rows = process.count("lineitem", "count(*)").await;
     assert!(
         rows > 10_000,
