@@ -171,6 +171,11 @@ async fn huge_results_are_capped_and_memory_stays_bounded() {
     );
 
     let peak = server.process.peak_rss_bytes();
+    eprintln!(
+        "peak RSS: {} MB before the huge queries, {} MB after",
+        baseline >> 20,
+        peak >> 20
+    );
     assert!(
         peak < baseline + 1024 * 1024 * 1024,
         "peak RSS grew from {} MB to {} MB",
