@@ -284,20 +284,11 @@ impl Catalog for S3Catalog {
 /// The credentials provider's own failure (an STS refusal of the role, the node role's
 /// chain finding nothing), wherever the SDK wrapped it.
 fn credentials_failure(err: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut cause = Some(err);
-    while let Some(current) = cause {
-        if let Some(failure) =
-            current.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
-        {
-            let mut text = failure.to_string();
-            let mut inner = std::error::Error::source(failure);
-            while let Some(source) = inner {
-                text = format!("{text}: {source}");
-                inner = source.source();
-            }
-            return Some(text);
-        }
-        cause = current.source();
-    }
-    None
+    let failure = std::iter::successors(Some(err), |e| e.source()).find_map(|e| {
+        e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+    })?;
+    let causes = std::iter::successors(std::error::Error::source(failure), |e| e.source());
+    Some(causes.fold(failure.to_string(), |text, cause| {
+        format!("{text}: {cause}")
+    }))
 }
