@@ -13,11 +13,9 @@ pub mod backend;
 pub mod client;
 mod components;
 mod format;
-pub mod model;
 mod pages;
 pub mod session;
 
-pub use model::TableSummary;
 pub use session::PageSession;
 
 use leptos::prelude::*;

@@ -2,7 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use lakeport_wire::ErrorBody;
 
 use crate::catalogs::CatalogError;
 
@@ -76,7 +76,7 @@ impl ApiError {
         }
     }
 
-    fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             Self::Invalid { .. } => "INVALID_FIELD",
             Self::BadRequest(_) => "BAD_REQUEST",
@@ -96,29 +96,37 @@ impl ApiError {
     }
 }
 
+/// A broken input rule of the wire crate is a 400 on its field.
+impl From<lakeport_wire::Invalid> for ApiError {
+    fn from(invalid: lakeport_wire::Invalid) -> Self {
+        Self::Invalid {
+            field: invalid.field,
+            message: invalid.message,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let mut body = json!({
-            "code": status.as_u16(),
-            "error": self.to_string(),
-            "kind": self.kind(),
-        });
-        if let Self::Invalid { field, .. } = &self {
-            body["field"] = json!(field);
-        }
         let retry_after = match &self {
             Self::TooManyRequests {
                 retry_after_secs, ..
-            } => {
-                let secs = (*retry_after_secs).max(1);
-                body["retryAfterSecs"] = json!(secs);
-                Some(secs)
-            }
+            } => Some((*retry_after_secs).max(1)),
             _ => None,
+        };
+        let body = ErrorBody {
+            code: status.as_u16(),
+            error: self.to_string(),
+            kind: self.kind().to_owned(),
+            field: match &self {
+                Self::Invalid { field, .. } => Some(field.clone()),
+                _ => None,
+            },
+            retry_after_secs: retry_after,
         };
         let mut response = (status, axum::Json(body)).into_response();
         if let Some(secs) = retry_after {

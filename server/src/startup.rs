@@ -118,9 +118,13 @@ impl Application {
 pub fn router(state: AppState) -> Router {
     let envelope = http::Envelope::new(&state.config);
     let max_body = envelope.max_body_bytes();
-    let api = api::router().with_state(state.clone());
+    let (api, openapi) = api::router();
+    let api = api.with_state(state.clone());
     let sessions = auth::session::layer(state.pool.clone(), &state.config.auth);
+    let docs = utoipa_swagger_ui::SwaggerUi::new(api::docs::SWAGGER_PATH)
+        .url(api::docs::OPENAPI_PATH, openapi);
     api.clone()
+        .merge(docs)
         .merge(ui::router(state.clone(), api))
         .layer(axum::middleware::from_fn_with_state(
             state,

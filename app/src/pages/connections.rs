@@ -8,7 +8,7 @@ use crate::components::{
     Alert, CARD, DANGER_BUTTON, MAIN, MUTED, PRIMARY_BUTTON, PageHeader, SECONDARY_BUTTON, confirm,
     time_cell,
 };
-use crate::model::{ConnectionList, SavedConnection};
+use lakeport_wire::connections::{ConnectionList, ConnectionValidated, Removed, SavedConnection};
 
 #[component]
 pub fn ConnectionsPage() -> impl IntoView {
@@ -54,12 +54,12 @@ fn ConnectionCard(
         let path = path.clone();
         move |_: &()| {
             let path = format!("{path}/validate");
-            async move { client::post::<serde_json::Value>(&path, &serde_json::Value::Null).await }
+            async move { client::post::<ConnectionValidated>(&path, &serde_json::Value::Null).await }
         }
     });
     let remove = Action::new_local(move |_: &()| {
         let path = path.clone();
-        async move { client::delete::<serde_json::Value>(&path).await }
+        async move { client::delete::<Removed>(&path).await }
     });
     Effect::new(move |_| match validate.value().get() {
         Some(Ok(_)) => set_outcome.set(Some(Ok("Connection works.".into()))),

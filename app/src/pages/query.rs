@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 use crate::client::{self, ApiFailure};
 use crate::components::{Alert, CARD, INPUT, LABEL, MAIN, MUTED, PRIMARY_BUTTON, PageHeader};
 use crate::format;
-use crate::model::QueryAnswer;
+use lakeport_wire::query::{QueryAnswer, SqlRequest};
 
 const DEFAULT_SQL: &str = "SELECT 1";
 
@@ -21,9 +21,7 @@ pub fn QueryPage() -> impl IntoView {
     let (sql, set_sql) = signal(initial);
     let run = Action::new_local(move |sql: &String| {
         let sql = sql.clone();
-        async move {
-            client::post::<QueryAnswer>("/query/sql", &serde_json::json!({ "sql": sql })).await
-        }
+        async move { client::post::<QueryAnswer>("/query/sql", &SqlRequest { sql }).await }
     });
     let submit = move || {
         if !run.pending().get_untracked() {

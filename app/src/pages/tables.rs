@@ -9,7 +9,7 @@ use crate::components::{
     none_cell, time_cell, use_polling,
 };
 use crate::format;
-use crate::model::{TableSummaries, TableSummary};
+use lakeport_wire::tables::{TableSummaries, TableSummary};
 
 /// Long errors (stack-like driver messages) would stretch the table; the full
 /// text stays one hover away in `title`.

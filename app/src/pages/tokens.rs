@@ -8,7 +8,10 @@ use crate::components::{
     Alert, CARD, DANGER_BUTTON, INPUT, LABEL, MAIN, MUTED, PRIMARY_BUTTON, PageHeader, TH,
     none_cell, time_cell,
 };
-use crate::model::{CreatedToken, TokenInfo, TokenList};
+use lakeport_wire::auth::{
+    CreatedToken, NewTokenRequest, PasswordChange, PasswordChanged, TokenInfo, TokenList,
+};
+use lakeport_wire::connections::Removed;
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
@@ -19,10 +22,11 @@ pub fn TokensPage() -> impl IntoView {
     let (error, set_error) = signal(None::<ApiFailure>);
 
     let create = Action::new_local(move |(name, days): &(String, String)| {
-        let mut body = serde_json::json!({ "name": name });
-        if let Ok(days) = days.trim().parse::<i64>() {
-            body["expiresInDays"] = days.into();
-        }
+        let body = NewTokenRequest {
+            name: name.clone(),
+            expires_in_days: days.trim().parse::<i64>().ok(),
+            expires_at: None,
+        };
         async move { client::post::<CreatedToken>("/auth/tokens", &body).await }
     });
     Effect::new(move |_| {
@@ -132,8 +136,11 @@ fn ChangePassword() -> impl IntoView {
     let (new, set_new) = signal(String::new());
     let (outcome, set_outcome) = signal(None::<Result<String, String>>);
     let change = Action::new_local(move |(current, new): &(String, String)| {
-        let body = serde_json::json!({ "currentPassword": current, "newPassword": new });
-        async move { client::post::<serde_json::Value>("/auth/password", &body).await }
+        let body = PasswordChange {
+            current_password: current.clone(),
+            new_password: new.clone(),
+        };
+        async move { client::post::<PasswordChanged>("/auth/password", &body).await }
     });
     Effect::new(move |_| match change.value().get() {
         Some(Ok(_)) => {
@@ -230,7 +237,7 @@ fn TokenRow(
     let name = token.name.clone();
     let revoke = Action::new_local(move |_: &()| {
         let path = format!("/auth/tokens/{}", client::encode_component(&id));
-        async move { client::delete::<serde_json::Value>(&path).await }
+        async move { client::delete::<Removed>(&path).await }
     });
     Effect::new(move |_| match revoke.value().get() {
         Some(Ok(_)) => on_revoked(),

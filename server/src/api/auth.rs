@@ -6,16 +6,22 @@ use axum::extract::{ConnectInfo, FromRequest, Path, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
+use lakeport_wire::StatusMessage;
+use lakeport_wire::auth::{
+    CreatedToken, Credentials, Me, NewTokenRequest, PasswordChange, PasswordChanged, SignedIn,
+    TokenList,
+};
+use lakeport_wire::connections::Removed;
 use serde::Deserialize;
-use serde_json::Value;
 use tower_sessions::Session;
 
+use super::docs::ApiErrors;
 use super::extract::{ApiJson, uuid_id};
 use lakeport_app::client::encode_component;
 
 use crate::auth::{Principal, SIGN_IN_PAGE};
 use crate::error::{ApiError, ApiResult};
-use crate::service::auth::{self, Credentials, NewTokenRequest, PasswordChange};
+use crate::service::auth;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -35,6 +41,14 @@ fn client_of(state: &AppState, request: &Request) -> String {
     state.sign_in.client_key(peer, request.headers())
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/sign-in",
+    tag = "auth",
+    security(()),
+    request_body(content = Credentials, description = "JSON, or a form (username, password, next) from the sign-in page, which redirects"),
+    responses((status = 200, body = SignedIn, description = "Signed in: the session cookie is set"), ApiErrors)
+)]
 pub async fn sign_in(
     State(state): State<AppState>,
     session: Session,
@@ -78,6 +92,12 @@ pub async fn sign_in(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/sign-out",
+    tag = "auth",
+    responses((status = 200, body = StatusMessage), ApiErrors)
+)]
 pub async fn sign_out(session: Session, request: Request) -> Response {
     let form = is_form(&request);
     match auth::sign_out(&session).await {
@@ -88,12 +108,19 @@ pub async fn sign_out(session: Session, request: Request) -> Response {
 }
 
 /// `POST /auth/password`: the caller's own password, given the current one.
+#[utoipa::path(
+    post,
+    path = "/auth/password",
+    tag = "auth",
+    request_body = PasswordChange,
+    responses((status = 200, body = PasswordChanged), ApiErrors)
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     session: Session,
     request: Request,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PasswordChanged>> {
     let client = client_of(&state, &request);
     let ApiJson(change) = ApiJson::<PasswordChange>::from_request(request, &()).await?;
     Ok(Json(
@@ -109,34 +136,60 @@ pub async fn change_password(
     ))
 }
 
-pub async fn me(Extension(principal): Extension<Principal>) -> Json<Value> {
+#[utoipa::path(
+    get,
+    path = "/auth/me",
+    tag = "auth",
+    responses((status = 200, body = Me), ApiErrors)
+)]
+pub async fn me(Extension(principal): Extension<Principal>) -> Json<Me> {
     Json(auth::me(&principal))
 }
 
+#[utoipa::path(
+    get,
+    path = "/auth/tokens",
+    tag = "auth",
+    responses((status = 200, body = TokenList), ApiErrors)
+)]
 pub async fn list_tokens(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TokenList>> {
     Ok(Json(
         auth::list_tokens(&state.pool, principal.user_id).await?,
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/tokens",
+    tag = "auth",
+    request_body = NewTokenRequest,
+    responses((status = 200, body = CreatedToken, description = "The token; its secret is in this answer only"), ApiErrors)
+)]
 pub async fn create_token(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     ApiJson(request): ApiJson<NewTokenRequest>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CreatedToken>> {
     Ok(Json(
         auth::create_token(&state.pool, principal.user_id, request).await?,
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/auth/tokens/{id}",
+    tag = "auth",
+    params(("id" = String, Path, description = "The token's id")),
+    responses((status = 200, body = Removed), ApiErrors)
+)]
 pub async fn revoke_token(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Removed>> {
     let id = uuid_id(&id, "token")?;
     Ok(Json(
         auth::revoke_token(&state.pool, principal.user_id, id).await?,

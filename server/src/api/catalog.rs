@@ -2,55 +2,30 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use serde::Deserialize;
-use serde_json::Value;
+use lakeport_wire::connections::{
+    BrowseAnswer, BrowseRequest, ConnectionList, ConnectionValidated, Removed,
+};
+use lakeport_wire::preview::{PreviewRequest, PreviewResponse};
 
+use super::docs::ApiErrors;
 use super::extract::{ApiJson, uuid_id};
 use crate::error::{ApiError, ApiResult};
-use crate::model::table_config::{TaskParams, param_text};
-use crate::preview::{self, PreviewRequest};
+use crate::preview;
 use crate::service::connections;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BrowseRequest {
-    connection: ConnectionBody,
-    #[serde(default)]
-    path: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConnectionBody {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(deserialize_with = "string_params")]
-    params: TaskParams,
-    /// What to call the saved connection (the wizard's "Catalog Connection Name").
-    #[serde(default)]
-    name: Option<String>,
-}
-
-fn string_params<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<TaskParams, D::Error> {
-    let raw: std::collections::BTreeMap<String, Value> =
-        serde::Deserialize::deserialize(deserializer)?;
-    raw.into_iter()
-        .map(|(k, v)| {
-            param_text(&k, v)
-                .map(|text| (k, text))
-                .map_err(serde::de::Error::custom)
-        })
-        .collect()
-}
-
 /// Browsing is the validation: a 200 (even with no items) proves the credentials work.
+#[utoipa::path(
+    post,
+    path = "/connections/browse",
+    tag = "connections",
+    request_body = BrowseRequest,
+    responses((status = 200, body = BrowseAnswer, description = "The connection works; its secrets are saved, sealed"), ApiErrors)
+)]
 pub async fn browse(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<BrowseRequest>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<BrowseAnswer>> {
     if request.connection.kind != "CATALOG" {
         return Err(ApiError::invalid(
             "connection.type",
@@ -71,31 +46,58 @@ pub async fn browse(
     ))
 }
 
-pub async fn list_connections(State(state): State<AppState>) -> ApiResult<Json<Value>> {
+#[utoipa::path(
+    get,
+    path = "/connections",
+    tag = "connections",
+    responses((status = 200, body = ConnectionList), ApiErrors)
+)]
+pub async fn list_connections(State(state): State<AppState>) -> ApiResult<Json<ConnectionList>> {
     Ok(Json(connections::list(&state).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/connections/{id}/validate",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id (a UUID)")),
+    responses((status = 200, body = ConnectionValidated), ApiErrors)
+)]
 pub async fn validate_connection(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ConnectionValidated>> {
     Ok(Json(
         connections::validate(&state, uuid_id(&id, "connection")?).await?,
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/connections/{id}",
+    tag = "connections",
+    params(("id" = String, Path, description = "The connection's id (a UUID)")),
+    responses((status = 200, body = Removed, description = "Refused with 409 while a table uses it"), ApiErrors)
+)]
 pub async fn delete_connection(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Removed>> {
     Ok(Json(
         connections::delete(&state, uuid_id(&id, "connection")?).await?,
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/tables/preview",
+    tag = "tables",
+    request_body = PreviewRequest,
+    responses((status = 200, body = PreviewResponse), ApiErrors)
+)]
 pub async fn preview(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<PreviewRequest>,
-) -> ApiResult<Json<preview::PreviewResponse>> {
+) -> ApiResult<Json<PreviewResponse>> {
     Ok(Json(preview::preview(&state, request).await?))
 }

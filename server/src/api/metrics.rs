@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
+use super::docs::ApiErrors;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store;
@@ -14,6 +15,12 @@ use crate::store::metrics::TableFigures;
 /// A per-table gauge: its name, help text and how to read it off a table's figures.
 type Gauge = (&'static str, &'static str, fn(&TableFigures) -> f64);
 
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, content_type = "text/plain", body = String, description = "Prometheus text exposition"), ApiErrors)
+)]
 pub async fn metrics(State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
     let tables = store::metrics::table_figures(&state.pool).await?;
     let mut out = String::new();

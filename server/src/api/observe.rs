@@ -2,19 +2,29 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use lakeport_wire::StatusMessage;
+use lakeport_wire::tables::{
+    Checkpoint, Ledger, ScheduleExplained, ScheduledTasks, SegmentList, SourceFileCount,
+    SyncStatus, TableStatus,
+};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
+use utoipa::IntoParams;
 
+use super::docs::ApiErrors;
 use super::extract::ApiQuery;
 use crate::error::{ApiError, ApiResult};
 use crate::model::table_config::SYNC_TASK_TYPES;
 use crate::service::{status, tables};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ScheduleQuery {
+    /// `ExternalTableSyncTask` or `IcebergIngestionTask`.
     task_type: Option<String>,
+    /// The table, with or without its `_OFFLINE` suffix.
     table_name: Option<String>,
 }
 
@@ -33,10 +43,17 @@ fn check_task_type(task_type: &str, field: &str) -> ApiResult<()> {
 }
 
 /// `POST /tasks/schedule?taskType=ExternalTableSyncTask&tableName=t_OFFLINE`
+#[utoipa::path(
+    post,
+    path = "/tasks/schedule",
+    tag = "syncs",
+    params(ScheduleQuery),
+    responses((status = 200, body = ScheduledTasks, description = "A sync is queued; its task name is found in …/taskstates"), ApiErrors)
+)]
 pub async fn schedule(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ScheduleQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ScheduledTasks>> {
     let task_type = query
         .task_type
         .ok_or_else(|| ApiError::invalid("taskType", "is required"))?;
@@ -45,15 +62,21 @@ pub async fn schedule(
         .table_name
         .ok_or_else(|| ApiError::invalid("tableName", "is required"))?;
     let name = tables::trigger(&state, &table, "MANUAL").await?;
-    Ok(Json(json!({
-        task_type.clone(): format!("Task_{task_type}_{name}_{}", chrono::Utc::now().timestamp_millis()),
-        "status": format!("{task_type} scheduled for table: {name}"),
-    })))
+    let task_name = format!(
+        "Task_{task_type}_{name}_{}",
+        chrono::Utc::now().timestamp_millis()
+    );
+    Ok(Json(ScheduledTasks {
+        status: format!("{task_type} scheduled for table: {name}"),
+        tasks: [(task_type, task_name)].into(),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct PeriodicQuery {
+    /// The task type to run, e.g. `IcebergIngestionTask`.
     taskname: Option<String>,
     table_name: Option<String>,
     #[serde(rename = "type")]
@@ -61,10 +84,17 @@ pub struct PeriodicQuery {
 }
 
 /// `POST /periodictask/run?taskname=IcebergIngestionTask&tableName=t&type=OFFLINE`
+#[utoipa::path(
+    post,
+    path = "/periodictask/run",
+    tag = "syncs",
+    params(PeriodicQuery),
+    responses((status = 200, body = StatusMessage), ApiErrors)
+)]
 pub async fn periodic_run(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<PeriodicQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<StatusMessage>> {
     let task = query
         .taskname
         .ok_or_else(|| ApiError::invalid("taskname", "is required"))?;
@@ -81,11 +111,18 @@ pub async fn periodic_run(
         .table_name
         .ok_or_else(|| ApiError::invalid("tableName", "is required"))?;
     let name = tables::trigger(&state, &table, "MANUAL").await?;
-    Ok(Json(
-        json!({ "status": format!("{task} triggered for table: {name}") }),
-    ))
+    Ok(Json(StatusMessage::new(format!(
+        "{task} triggered for table: {name}"
+    ))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/tasks/{task_type}/{name}/taskstates",
+    tag = "syncs",
+    params(("task_type" = String, Path, description = "ExternalTableSyncTask or IcebergIngestionTask"), ("name" = String, Path, description = "The table")),
+    responses((status = 200, body = BTreeMap<String, String>, description = "Task name → state, one per sync"), ApiErrors)
+)]
 pub async fn task_states(
     State(state): State<AppState>,
     Path((task_type, table)): Path<(String, String)>,
@@ -94,73 +131,128 @@ pub async fn task_states(
     Ok(Json(status::task_states(&state, &task_type, &table).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/tables/{name}/externalTable/status",
+    tag = "syncs",
+    params(("name" = String, Path, description = "The table, with or without its _OFFLINE suffix")),
+    responses((status = 200, body = TableStatus), ApiErrors)
+)]
 pub async fn external_status(
     State(state): State<AppState>,
     Path(table): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(status::sync_status(&state, &table, true).await?))
+) -> ApiResult<Json<TableStatus>> {
+    Ok(Json(status::table_status(&state, &table).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/tables/{name}/iceberg/status",
+    tag = "syncs",
+    params(("name" = String, Path, description = "The table, with or without its _OFFLINE suffix")),
+    responses((status = 200, body = SyncStatus), ApiErrors)
+)]
 pub async fn iceberg_status(
     State(state): State<AppState>,
     Path(table): Path<String>,
-) -> ApiResult<Json<Value>> {
-    Ok(Json(status::sync_status(&state, &table, false).await?))
+) -> ApiResult<Json<SyncStatus>> {
+    Ok(Json(status::latest_sync(&state, &table).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/tables/{name}/iceberg/checkpoint",
+    tag = "syncs",
+    params(("name" = String, Path, description = "The table, with or without its _OFFLINE suffix")),
+    responses((status = 200, body = Checkpoint), ApiErrors)
+)]
 pub async fn checkpoint(
     State(state): State<AppState>,
     Path(table): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Checkpoint>> {
     Ok(Json(status::checkpoint(&state, &table).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct FilesQuery {
+    /// An Iceberg snapshot of the table's history; the current one when left out.
     snapshot_id: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/tables/{name}/iceberg/files",
+    tag = "syncs",
+    params(("name" = String, Path, description = "The table"), FilesQuery),
+    responses((status = 200, body = SourceFileCount), ApiErrors)
+)]
 pub async fn file_count(
     State(state): State<AppState>,
     Path(table): Path<String>,
     ApiQuery(query): ApiQuery<FilesQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SourceFileCount>> {
     Ok(Json(
         status::source_file_count(&state, &table, query.snapshot_id).await?,
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/tables/{name}/externalTable/files",
+    tag = "syncs",
+    params(("name" = String, Path, description = "The table, with or without its _OFFLINE suffix")),
+    responses((status = 200, body = Ledger), ApiErrors)
+)]
 pub async fn ledger(
     State(state): State<AppState>,
     Path(table): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Ledger>> {
     Ok(Json(status::ledger(&state, &table).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/segments/{name}",
+    tag = "syncs",
+    params(("name" = String, Path, description = "The table, with or without its _OFFLINE suffix")),
+    responses((status = 200, body = SegmentList), ApiErrors)
+)]
 pub async fn segments(
     State(state): State<AppState>,
     Path(table): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<SegmentList>> {
     Ok(Json(status::segments(&state, &table).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExplainQuery {
+    /// A Quartz cron expression, e.g. `0 */5 * * * ?`.
     schedule: Option<String>,
 }
 
 /// `GET /schedules/explain?schedule=0 */5 * * * ?`: the schedule in words and its next
 /// five run times, so a person can check a cron expression before saving it.
-pub async fn explain_schedule(ApiQuery(query): ApiQuery<ExplainQuery>) -> ApiResult<Json<Value>> {
+#[utoipa::path(
+    get,
+    path = "/schedules/explain",
+    tag = "syncs",
+    params(ExplainQuery),
+    responses((status = 200, body = ScheduleExplained), ApiErrors)
+)]
+pub async fn explain_schedule(
+    ApiQuery(query): ApiQuery<ExplainQuery>,
+) -> ApiResult<Json<ScheduleExplained>> {
     let expression = query
         .schedule
         .ok_or_else(|| ApiError::invalid("schedule", "is required, e.g. '0 */5 * * * ?'"))?;
     let next = crate::sync::schedule::next_runs(&expression, chrono::Utc::now(), 5)
         .map_err(|e| ApiError::invalid("schedule", e))?;
-    Ok(Json(json!({
-        "schedule": expression,
-        "description": crate::sync::schedule::describe(&expression),
-        "nextRunsMs": next.iter().map(|t| t.timestamp_millis()).collect::<Vec<_>>(),
-    })))
+    Ok(Json(ScheduleExplained {
+        description: crate::sync::schedule::describe(&expression),
+        next_runs_ms: next.iter().map(|t| t.timestamp_millis()).collect(),
+        schedule: expression,
+    }))
 }

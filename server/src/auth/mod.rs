@@ -30,6 +30,8 @@ use crate::store;
 
 pub use session::{CSRF_HEADER, SessionData};
 
+use crate::api::docs::{OPENAPI_PATH, SWAGGER_PATH};
+
 /// The signed-in caller, put into every authenticated request's extensions.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -52,12 +54,13 @@ pub enum Via {
 /// Where the sign-in page lives; pages send anonymous visitors there.
 pub const SIGN_IN_PAGE: &str = "/ui/sign-in";
 
-/// Paths anyone may request: probes, the sign-in page and its assets.
+/// Paths anyone may request: probes, the sign-in page and its assets, and the API description.
 fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/health" | "/ready" | "/favicon.svg" | SIGN_IN_PAGE | "/auth/sign-in"
+        "/health" | "/ready" | "/favicon.svg" | SIGN_IN_PAGE | "/auth/sign-in" | OPENAPI_PATH
     ) || path.starts_with("/pkg/")
+        || path.starts_with(SWAGGER_PATH)
 }
 
 /// Pages answer an anonymous visitor with the sign-in page rather than a 401.

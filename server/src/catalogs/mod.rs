@@ -16,27 +16,11 @@ use async_trait::async_trait;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::config::Config;
 pub use params::{SourceSpec, parse_source};
 
-/// One entry of a browse listing, in seed 000's shape.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BrowseItem {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: BrowseKind,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum BrowseKind {
-    Dir,
-    File,
-    /// An Iceberg table inside a namespace.
-    Table,
-}
+pub use lakeport_wire::connections::{BrowseItem, BrowseKind};
 
 /// A data file of the source. `key` is relative to the connection's root, so
 /// it stays the same if the root is spelled differently.

@@ -126,7 +126,7 @@ fn float(value: f64) -> Value {
 }
 
 /// Rows as JSON objects keyed by column name.
-pub fn rows_as_objects(batches: &[RecordBatch]) -> Vec<Value> {
+pub fn rows_as_objects(batches: &[RecordBatch]) -> Vec<Map<String, Value>> {
     let mut rows = Vec::new();
     for batch in batches {
         let schema = batch.schema();
@@ -137,7 +137,7 @@ pub fn rows_as_objects(batches: &[RecordBatch]) -> Vec<Value> {
                 .zip(batch.columns())
                 .map(|(field, column)| (field.name().clone(), cell(column, row)))
                 .collect();
-            rows.push(Value::Object(object));
+            rows.push(object);
         }
     }
     rows

@@ -6,6 +6,7 @@ use arrow::array::{Array, AsArray};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use arrow::record_batch::RecordBatch;
 
+use crate::model::schema::ArrowMapping;
 use crate::model::schema::{FieldDataType, FieldSpec, TableSchema};
 
 /// The merged schema of several files, in first-seen column order.

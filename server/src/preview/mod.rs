@@ -8,7 +8,6 @@ use std::sync::Arc;
 use arrow::datatypes::Schema;
 use arrow::record_batch::RecordBatch;
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::catalogs::iceberg_rest::IcebergRestCatalog;
@@ -28,98 +27,9 @@ use infer::{Inference, PartitionColumn, UnionSchema};
 /// schema that drifted over time, few enough to answer quickly.
 const SCHEMA_SAMPLE_FILES: usize = 16;
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PreviewRequest {
-    pub table_config: TableConfig,
-    #[serde(default)]
-    pub config: PreviewOptions,
-    #[serde(default)]
-    pub schema: Option<TableSchema>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PreviewOptions {
-    #[serde(default)]
-    pub inference: InferenceOptions,
-    #[serde(default)]
-    pub sampling: SamplingOptions,
-    #[serde(default)]
-    pub preview_files: PreviewFilesOptions,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InferenceOptions {
-    #[serde(default)]
-    pub embedded_schema_enabled: bool,
-    #[serde(default)]
-    pub schema_inference_enabled: bool,
-    /// Whether Hive partition folders become columns (the wizard's toggle).
-    #[serde(default = "yes")]
-    pub include_partition_columns: bool,
-}
-
-impl Default for InferenceOptions {
-    fn default() -> Self {
-        Self {
-            embedded_schema_enabled: false,
-            schema_inference_enabled: false,
-            include_partition_columns: true,
-        }
-    }
-}
-
-fn yes() -> bool {
-    true
-}
-
-#[derive(Debug, Deserialize)]
-pub struct SamplingOptions {
-    #[serde(default = "default_min")]
-    pub min: usize,
-    #[serde(default = "default_max")]
-    pub max: usize,
-}
-
-impl Default for SamplingOptions {
-    fn default() -> Self {
-        Self {
-            min: default_min(),
-            max: default_max(),
-        }
-    }
-}
-
-fn default_min() -> usize {
-    1
-}
-
-fn default_max() -> usize {
-    100
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PreviewFilesOptions {
-    #[serde(default)]
-    pub preview_files_only: bool,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PreviewResponse {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub schema: Option<TableSchema>,
-    pub table_configs: Value,
-    pub rows: Vec<Value>,
-    pub source_rows: Vec<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_files: Option<Vec<String>>,
-    pub summary: Value,
-    pub warnings: Vec<String>,
-}
+pub use lakeport_wire::preview::{
+    BatchSummary, PreviewConfigs, PreviewOptions, PreviewRequest, PreviewResponse, PreviewSummary,
+};
 
 /// What the source looks like: its merged schema and partition folders.
 #[derive(Default)]
@@ -208,10 +118,19 @@ pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<Pre
     if let Some(uris) = sample.file_uris {
         return Ok(PreviewResponse {
             schema: None,
-            table_configs: json!({ "offline": enrich_config(&table_config, None, &state.config.sync.default_schedule)? }),
+            table_configs: PreviewConfigs {
+                offline: enrich_config(&table_config, None, &state.config.sync.default_schedule),
+            },
             rows: vec![],
             source_rows: vec![],
-            summary: json!({ "nSourceRows": 0, "nRows": 0, "nColumns": 0, "batch": { "nMatchingFiles": uris.len() } }),
+            summary: PreviewSummary {
+                n_source_rows: 0,
+                n_rows: 0,
+                n_columns: 0,
+                batch: BatchSummary {
+                    n_matching_files: uris.len(),
+                },
+            },
             source_files: Some(uris),
             warnings: vec![],
         });
@@ -288,13 +207,21 @@ pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<Pre
     let source_rows = rows_as_objects(&source_batches);
     let rows = rows_as_objects(&transformed);
     Ok(PreviewResponse {
-        table_configs: json!({ "offline": enrich_config(&table_config, Some(&schema), &state.config.sync.default_schedule)? }),
-        summary: json!({
-            "nSourceRows": source_rows.len(),
-            "nRows": rows.len(),
-            "nColumns": schema.column_count(),
-            "batch": { "nMatchingFiles": sample.matching_files },
-        }),
+        table_configs: PreviewConfigs {
+            offline: enrich_config(
+                &table_config,
+                Some(&schema),
+                &state.config.sync.default_schedule,
+            ),
+        },
+        summary: PreviewSummary {
+            n_source_rows: source_rows.len(),
+            n_rows: rows.len(),
+            n_columns: schema.column_count(),
+            batch: BatchSummary {
+                n_matching_files: sample.matching_files,
+            },
+        },
         schema: Some(schema),
         rows,
         source_rows,
@@ -432,7 +359,7 @@ pub fn enrich_config(
     input: &TableConfig,
     schema: Option<&TableSchema>,
     default_schedule: &str,
-) -> ApiResult<Value> {
+) -> TableConfig {
     let mut config = input.clone();
     config.table_name = input.name_with_type();
     config.table_type = Some("OFFLINE".into());
@@ -484,7 +411,7 @@ pub fn enrich_config(
             .or_insert_with(|| "controller".into());
     }
     connections::mask(&mut config);
-    serde_json::to_value(&config).map_err(ApiError::internal)
+    config
 }
 
 /// Source types by column, for fixing a new table's segment schema.

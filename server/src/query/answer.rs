@@ -15,7 +15,7 @@ pub struct Budget {
 }
 
 pub struct Rows {
-    pub rows: Vec<Value>,
+    pub rows: Vec<Vec<Value>>,
     /// More rows were there than the answer carries.
     pub partial: bool,
 }
@@ -39,13 +39,14 @@ pub async fn collect(mut stream: SendableRecordBatchStream, budget: Budget) -> A
             if bytes + hint > budget.max_bytes {
                 return over_budget(rows, hint, budget);
             }
-            let value = Value::Array(batch.columns().iter().map(|c| cell(c, row)).collect());
-            let size = json_size(&value);
+            let cells: Vec<Value> = batch.columns().iter().map(|c| cell(c, row)).collect();
+            // As `json_size` counts the row as a JSON array.
+            let size = 2 + cells.iter().map(|v| json_size(v) + 1).sum::<usize>();
             if bytes + size > budget.max_bytes {
                 return over_budget(rows, size, budget);
             }
             bytes += size;
-            rows.push(value);
+            rows.push(cells);
         }
     }
     Ok(Rows {
@@ -54,7 +55,7 @@ pub async fn collect(mut stream: SendableRecordBatchStream, budget: Budget) -> A
     })
 }
 
-fn over_budget(rows: Vec<Value>, row_bytes: usize, budget: Budget) -> ApiResult<Rows> {
+fn over_budget(rows: Vec<Vec<Value>>, row_bytes: usize, budget: Budget) -> ApiResult<Rows> {
     if rows.is_empty() {
         return Err(ApiError::Query(format!(
             "a single row of the result is about {} bytes, more than an answer may carry ({} bytes, query.max_result_bytes)",

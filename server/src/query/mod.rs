@@ -18,7 +18,7 @@ use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::resolve::resolve_table_references;
-use serde_json::{Value, json};
+use lakeport_wire::query::{DataSchema, QueryAnswer, ResultTable};
 use sqlx::PgPool;
 use tokio::sync::Semaphore;
 
@@ -104,7 +104,7 @@ impl QueryEngine {
     }
 
     /// Answers one read-only statement in the broker's `resultTable` shape.
-    pub async fn execute(&self, pool: &PgPool, sql: &str) -> ApiResult<Value> {
+    pub async fn execute(&self, pool: &PgPool, sql: &str) -> ApiResult<QueryAnswer> {
         let result = self.run(pool, sql).await;
         let counter = if result.is_ok() {
             &self.counters.ok
@@ -115,7 +115,7 @@ impl QueryEngine {
         result
     }
 
-    async fn run(&self, pool: &PgPool, sql: &str) -> ApiResult<Value> {
+    async fn run(&self, pool: &PgPool, sql: &str) -> ApiResult<QueryAnswer> {
         let started = Instant::now();
         guard::check_length(sql, &self.limits.shape)?;
         let _slot = self.slots.clone().try_acquire_owned().map_err(|_| {
@@ -131,21 +131,26 @@ impl QueryEngine {
         let within_time =
             tokio::time::timeout_at(deadline, self.plan_and_answer(pool, sql, deadline));
         let (schema, rows, resolved) = within_time.await.map_err(|_| timed_out(&self.limits))??;
-        Ok(json!({
-            "resultTable": {
-                "dataSchema": {
-                    "columnNames": schema.fields().iter().map(|f| f.name().clone()).collect::<Vec<_>>(),
-                    "columnDataTypes": schema.fields().iter().map(|f| pinot_type_name(f.data_type())).collect::<Vec<_>>(),
+        let num_rows = rows.rows.len() as u64;
+        Ok(QueryAnswer {
+            result_table: ResultTable {
+                data_schema: DataSchema {
+                    column_names: schema.fields().iter().map(|f| f.name().clone()).collect(),
+                    column_data_types: schema
+                        .fields()
+                        .iter()
+                        .map(|f| pinot_type_name(f.data_type()))
+                        .collect(),
                 },
-                "rows": rows.rows,
+                rows: rows.rows,
             },
-            "numRowsResultSet": rows.rows.len(),
-            "partialResult": rows.partial,
-            "numSegmentsQueried": resolved.segments,
-            "totalDocs": resolved.total_docs,
-            "exceptions": [],
-            "timeUsedMs": started.elapsed().as_millis() as u64,
-        }))
+            num_rows_result_set: num_rows,
+            partial_result: rows.partial,
+            num_segments_queried: resolved.segments as u64,
+            total_docs: resolved.total_docs,
+            exceptions: Vec::new(),
+            time_used_ms: started.elapsed().as_millis() as u64,
+        })
     }
 
     /// Parsing and planning happen on the query threads (twice parsed, so the syntax tree

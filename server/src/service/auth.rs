@@ -1,8 +1,11 @@
 //! Users, sign-in and API tokens: the rules, shared by the REST API and the CLI.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use lakeport_wire::StatusMessage;
+use lakeport_wire::auth::{CreatedToken, Me, PasswordChanged, SignedIn, TokenInfo, TokenList};
+pub use lakeport_wire::auth::{Credentials, NewTokenRequest, PasswordChange};
+use lakeport_wire::connections::Removed;
+use serde_json::Value;
 use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -12,12 +15,6 @@ use crate::auth::{Principal, SessionData, Via, passwords, tokens};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult};
 use crate::store;
-
-#[derive(Debug, Deserialize)]
-pub struct Credentials {
-    pub username: String,
-    pub password: String,
-}
 
 const WRONG_CREDENTIALS: &str = "wrong username or password";
 /// Where a generated first password is written (readable by the owner only).
@@ -33,7 +30,7 @@ pub async fn sign_in(
     client: &str,
     session: &Session,
     credentials: Credentials,
-) -> ApiResult<Value> {
+) -> ApiResult<SignedIn> {
     let username = credentials.username.trim();
     if username.is_empty() || credentials.password.is_empty() {
         return Err(ApiError::invalid(
@@ -57,20 +54,27 @@ pub async fn sign_in(
     }
     let user = user.ok_or_else(|| ApiError::Unauthorized(WRONG_CREDENTIALS.into()))?;
     let data = SessionData::start(session, user.id).await?;
-    Ok(json!({ "username": user.username, "csrfToken": data.csrf_token }))
+    Ok(SignedIn {
+        username: user.username,
+        csrf_token: data.csrf_token,
+    })
 }
 
-pub async fn sign_out(session: &Session) -> ApiResult<Value> {
+pub async fn sign_out(session: &Session) -> ApiResult<StatusMessage> {
     SessionData::end(session).await?;
-    Ok(json!({ "status": "signed out" }))
+    Ok(StatusMessage::new("signed out"))
 }
 
-pub fn me(principal: &Principal) -> Value {
+pub fn me(principal: &Principal) -> Me {
     let (auth, csrf) = match &principal.via {
-        Via::Session { csrf_token } => ("session", Some(csrf_token.as_str())),
+        Via::Session { csrf_token } => ("session", Some(csrf_token.clone())),
         Via::Token { .. } => ("token", None),
     };
-    json!({ "username": principal.username, "auth": auth, "csrfToken": csrf })
+    Me {
+        username: principal.username.clone(),
+        auth: auth.into(),
+        csrf_token: csrf,
+    }
 }
 
 pub async fn create_user(pool: &PgPool, username: &str, password: String) -> ApiResult<Uuid> {
@@ -100,13 +104,6 @@ pub async fn set_password(pool: &PgPool, username: &str, password: String) -> Ap
     replace_password(pool, user.id, &hash, None).await
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PasswordChange {
-    pub current_password: String,
-    pub new_password: String,
-}
-
 /// The signed-in user changes its own password: the current one must match. Every
 /// other session of the user ends and all its API tokens are revoked; the browser
 /// session that asked stays signed in.
@@ -117,7 +114,7 @@ pub async fn change_password(
     principal: &Principal,
     session: &Session,
     change: PasswordChange,
-) -> ApiResult<Value> {
+) -> ApiResult<PasswordChanged> {
     passwords::check_strength(&change.new_password).map_err(|_| {
         ApiError::invalid(
             "newPassword",
@@ -155,11 +152,11 @@ pub async fn change_password(
         Via::Token { .. } => None,
     };
     let ended = replace_password(pool, user.id, &hash, keep.as_deref()).await?;
-    Ok(json!({
-        "status": "password changed",
-        "endedSessions": ended.sessions,
-        "revokedTokens": ended.tokens,
-    }))
+    Ok(PasswordChanged {
+        status: "password changed".into(),
+        ended_sessions: ended.sessions,
+        revoked_tokens: ended.tokens,
+    })
 }
 
 /// One transaction: the new hash, the user's sessions (but `keep`) deleted, its
@@ -239,18 +236,6 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
         .mode(0o600)
         .open(path)?;
     file.write_all(text.as_bytes())
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NewTokenRequest {
-    pub name: String,
-    /// The token ends this many days from now.
-    #[serde(default)]
-    pub expires_in_days: Option<i64>,
-    /// Or at this moment: milliseconds since 1970 or an RFC 3339 date-time.
-    #[serde(default)]
-    pub expires_at: Option<Value>,
 }
 
 /// Longest expiry a token may be given, in days (ten years).
@@ -338,16 +323,17 @@ pub async fn create_token(
     pool: &PgPool,
     user_id: Uuid,
     request: NewTokenRequest,
-) -> ApiResult<Value> {
+) -> ApiResult<CreatedToken> {
     let expires_at = token_expiry(
         request.expires_in_days,
         request.expires_at.as_ref(),
         Utc::now(),
     )?;
     let (row, secret) = issue_token(pool, user_id, &request.name, expires_at).await?;
-    let mut body = token_json(&row);
-    body["token"] = json!(secret);
-    Ok(body)
+    Ok(CreatedToken {
+        info: token_info(&row),
+        token: secret,
+    })
 }
 
 /// A token for `username`, for the CLI: the secret only.
@@ -364,35 +350,41 @@ pub async fn create_token_for(
     Ok(issue_token(pool, user.id, name, expires_at).await?.1)
 }
 
-pub async fn list_tokens(pool: &PgPool, user_id: Uuid) -> ApiResult<Value> {
+pub async fn list_tokens(pool: &PgPool, user_id: Uuid) -> ApiResult<TokenList> {
     let rows = store::tokens::live_for_user(pool, user_id).await?;
-    Ok(json!({ "tokens": rows.iter().map(token_json).collect::<Vec<_>>() }))
+    Ok(TokenList {
+        tokens: rows.iter().map(token_info).collect(),
+    })
 }
 
-pub async fn revoke_token(pool: &PgPool, user_id: Uuid, id: Uuid) -> ApiResult<Value> {
+pub async fn revoke_token(pool: &PgPool, user_id: Uuid, id: Uuid) -> ApiResult<Removed> {
     if !store::tokens::revoke(pool, user_id, id).await? {
         return Err(ApiError::NotFound(format!(
             "you have no live token with id {id}"
         )));
     }
-    Ok(json!({ "status": "revoked", "id": id }))
+    Ok(Removed {
+        status: "revoked".into(),
+        id: id.to_string(),
+    })
 }
 
-fn token_json(row: &store::tokens::TokenRow) -> Value {
-    json!({
-        "id": row.id,
-        "name": row.name,
-        "prefix": row.prefix,
-        "createdAt": row.created_at.timestamp_millis(),
-        "lastUsedAt": row.last_used_at.map(|t| t.timestamp_millis()),
-        "expiresAt": row.expires_at.map(|t| t.timestamp_millis()),
-        "expired": row.expires_at.is_some_and(|t| t <= Utc::now()),
-    })
+fn token_info(row: &store::tokens::TokenRow) -> TokenInfo {
+    TokenInfo {
+        id: row.id.to_string(),
+        name: row.name.clone(),
+        prefix: row.prefix.clone(),
+        created_at: row.created_at.timestamp_millis(),
+        last_used_at: row.last_used_at.map(|t| t.timestamp_millis()),
+        expires_at: row.expires_at.map(|t| t.timestamp_millis()),
+        expired: row.expires_at.is_some_and(|t| t <= Utc::now()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn token_expiry_takes_days_or_a_moment_in_the_future() {

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use serde_json::{Value, json};
+use lakeport_wire::connections::{
+    BrowseAnswer, ConnectionList, ConnectionValidated, Removed, SavedConnection,
+};
+use serde_json::Value;
 
 use crate::catalogs::{self, SourceSpec, parse_source};
 use crate::error::{ApiError, ApiResult};
@@ -223,7 +226,7 @@ pub async fn browse(
     params: &TaskParams,
     path: &str,
     name: Option<&str>,
-) -> ApiResult<Value> {
+) -> ApiResult<BrowseAnswer> {
     let source = resolve(state, params, "connection.params").await?;
     let catalog = catalogs::open(&source.spec, &state.config).await?;
     let items = catalog.browse(path).await?;
@@ -237,20 +240,20 @@ pub async fn browse(
         ),
         other => other,
     })?;
-    Ok(json!({ "items": items }))
+    Ok(BrowseAnswer { items })
 }
 
 /// Saved connections, secrets masked, each with the tables that use it.
-pub async fn list(state: &AppState) -> ApiResult<Value> {
+pub async fn list(state: &AppState) -> ApiResult<ConnectionList> {
     let rows = store::connections::list_with_tables(&state.pool).await?;
     let mut connections = Vec::with_capacity(rows.len());
     for row in rows {
-        let mut params = row.params.as_object().cloned().unwrap_or_default();
+        let mut params = stored_params(&row.params);
         // One damaged row must not hide the others: it is listed with the error.
         let secrets_error = match open_secrets(state, row.id, &row.secrets) {
             Ok(secrets) => {
                 for key in secrets.keys() {
-                    params.insert(key.clone(), json!(SECRET_MASK));
+                    params.insert(key.clone(), SECRET_MASK.to_owned());
                 }
                 None
             }
@@ -259,34 +262,38 @@ pub async fn list(state: &AppState) -> ApiResult<Value> {
                 Some(err.to_string())
             }
         };
-        connections.push(json!({
-            "secretsError": secrets_error,
-            "id": row.id,
-            "name": row.name,
-            "catalogType": row.catalog_type,
-            "params": params,
-            "tables": row.tables,
-            "createdAt": row.created_at.timestamp_millis(),
-            "updatedAt": row.updated_at.timestamp_millis(),
-        }));
+        connections.push(SavedConnection {
+            secrets_error,
+            id: row.id.to_string(),
+            name: row.name,
+            catalog_type: row.catalog_type,
+            params,
+            tables: row.tables,
+            created_at: row.created_at.timestamp_millis(),
+            updated_at: row.updated_at.timestamp_millis(),
+        });
     }
-    Ok(json!({ "connections": connections }))
+    Ok(ConnectionList { connections })
 }
 
-/// Checks a saved connection again with its stored secrets.
-pub async fn validate(state: &AppState, id: Uuid) -> ApiResult<Value> {
-    let connection = store::connections::by_id(&state.pool, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no saved connection with id {id}")))?;
-    let mut params: TaskParams = connection
-        .params
+/// A saved connection's public parameters, stored as a JSON object of strings.
+fn stored_params(params: &Value) -> TaskParams {
+    params
         .as_object()
         .map(|o| {
             o.iter()
                 .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Checks a saved connection again with its stored secrets.
+pub async fn validate(state: &AppState, id: Uuid) -> ApiResult<ConnectionValidated> {
+    let connection = store::connections::by_id(&state.pool, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no saved connection with id {id}")))?;
+    let mut params = stored_params(&connection.params);
     params.insert("catalogType".into(), connection.catalog_type.clone());
     params.extend(open_secrets(state, connection.id, &connection.secrets)?);
     let spec = parse_source(&params, "connection.params")?;
@@ -294,11 +301,15 @@ pub async fn validate(state: &AppState, id: Uuid) -> ApiResult<Value> {
         .await?
         .browse("")
         .await?;
-    Ok(json!({ "id": id, "status": "OK", "items": items.len() }))
+    Ok(ConnectionValidated {
+        id: id.to_string(),
+        status: "OK".into(),
+        items: items.len() as u64,
+    })
 }
 
 /// Deletes a saved connection unless a table still uses it.
-pub async fn delete(state: &AppState, id: Uuid) -> ApiResult<Value> {
+pub async fn delete(state: &AppState, id: Uuid) -> ApiResult<Removed> {
     let using = store::connections::tables_using(&state.pool, id).await?;
     if !using.is_empty() {
         return Err(ApiError::Conflict(format!(
@@ -307,7 +318,10 @@ pub async fn delete(state: &AppState, id: Uuid) -> ApiResult<Value> {
         )));
     }
     match store::connections::delete(&state.pool, id).await {
-        Ok(true) => Ok(json!({ "status": "deleted", "id": id })),
+        Ok(true) => Ok(Removed {
+            status: "deleted".into(),
+            id: id.to_string(),
+        }),
         Ok(false) => Err(ApiError::NotFound(format!(
             "no saved connection with id {id}"
         ))),

@@ -1,19 +1,23 @@
 //! Schemas: validated on the way in, refused for deletion while a table uses them.
 
-use serde_json::{Value, json};
+use lakeport_wire::StatusMessage;
+use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 use crate::model::schema::TableSchema;
 use crate::state::AppState;
 use crate::store;
 
-pub async fn create(state: &AppState, body: Value) -> ApiResult<Value> {
+pub async fn create(state: &AppState, body: Value) -> ApiResult<StatusMessage> {
     let schema: TableSchema = serde_json::from_value(body)
         .map_err(|e| ApiError::invalid("schema", format!("is not a valid schema: {e}")))?;
     schema.validate()?;
     let stored = serde_json::to_value(&schema).map_err(ApiError::internal)?;
     store::schemas::upsert(&state.pool, &schema.schema_name, &stored).await?;
-    Ok(json!({ "status": format!("{} successfully added", schema.schema_name) }))
+    Ok(StatusMessage::new(format!(
+        "{} successfully added",
+        schema.schema_name
+    )))
 }
 
 pub async fn get(state: &AppState, name: &str) -> ApiResult<TableSchema> {
@@ -27,7 +31,7 @@ pub async fn list(state: &AppState) -> ApiResult<Vec<String>> {
     Ok(store::schemas::names(&state.pool).await?)
 }
 
-pub async fn delete(state: &AppState, name: &str) -> ApiResult<Value> {
+pub async fn delete(state: &AppState, name: &str) -> ApiResult<StatusMessage> {
     let users = store::tables::using_schema(&state.pool, name).await?;
     if !users.is_empty() {
         return Err(ApiError::Conflict(format!(
@@ -40,5 +44,5 @@ pub async fn delete(state: &AppState, name: &str) -> ApiResult<Value> {
             "schema '{name}' does not exist"
         )));
     }
-    Ok(json!({ "status": format!("Schema {name} deleted") }))
+    Ok(StatusMessage::new(format!("Schema {name} deleted")))
 }

@@ -1,6 +1,9 @@
 //! What the observability endpoints report: the latest run, its history, checkpoint, ledger and segments.
 
-use lakeport_app::model::{TableSummaries, TableSummary};
+use lakeport_wire::tables::{
+    Checkpoint, Ledger, LedgerFile, RunInfo, SegmentInfo, SegmentList, SourceFileCount, SyncStatus,
+    TableStatus, TableSummaries, TableSummary,
+};
 use serde_json::{Value, json};
 
 use crate::catalogs::iceberg_rest::{IcebergRestCatalog, snapshots};
@@ -16,101 +19,105 @@ fn millis(t: Option<chrono::DateTime<chrono::Utc>>) -> i64 {
     t.map(|t| t.timestamp_millis()).unwrap_or(0)
 }
 
-fn run_json(run: &SyncRun) -> Value {
-    json!({
-        "runId": run.id,
-        "trigger": run.trigger,
-        "status": run.status,
-        "startTimeMs": run.started_at.timestamp_millis(),
-        "endTimeMs": millis(run.ended_at),
-        "filesListed": run.files_listed,
-        "filesDiscovered": run.files_discovered,
-        "filesFailed": run.files_failed,
-        "segmentsGenerated": run.segments_generated,
-        "segmentsUploaded": run.segments_uploaded,
-        "rowsLoaded": run.rows_loaded,
-        "bytesRead": run.bytes_read,
-        "errorMessage": run.error_message,
-        "note": run.note,
-        "checkpointValue": run.checkpoint_value,
-        "worker": run.worker,
+/// The form serde gives chrono's times, which the ledger has always answered with.
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+fn run_info(run: &SyncRun) -> RunInfo {
+    RunInfo {
+        run_id: run.id,
+        trigger: run.trigger.clone(),
+        status: run.status.clone(),
+        start_time_ms: run.started_at.timestamp_millis(),
+        end_time_ms: millis(run.ended_at),
+        files_listed: run.files_listed,
+        files_discovered: run.files_discovered,
+        files_failed: run.files_failed,
+        segments_generated: run.segments_generated,
+        segments_uploaded: run.segments_uploaded,
+        rows_loaded: run.rows_loaded,
+        bytes_read: run.bytes_read,
+        error_message: run.error_message.clone(),
+        note: run.note.clone(),
+        checkpoint_value: run.checkpoint_value.clone(),
+        worker: run.worker.clone(),
+    }
+}
+
+/// The seed-002 fields of a run, or of no run yet (IDLE).
+fn sync_status_of(
+    table: &str,
+    run: Option<&SyncRun>,
+    checkpoint_value: Option<String>,
+) -> SyncStatus {
+    SyncStatus {
+        table_name_with_type: table.to_owned(),
+        status: run.map_or_else(|| "IDLE".to_owned(), |r| r.status.clone()),
+        start_time_ms: run.map_or(0, |r| r.started_at.timestamp_millis()),
+        end_time_ms: run.map_or(0, |r| millis(r.ended_at)),
+        files_discovered: run.map_or(0, |r| r.files_discovered),
+        segments_generated: run.map_or(0, |r| r.segments_generated),
+        segments_uploaded: run.map_or(0, |r| r.segments_uploaded),
+        error_message: run.and_then(|r| r.error_message.clone()),
+        checkpoint_value: run.and(checkpoint_value),
+    }
+}
+
+/// The seed-002 status fields of the latest run (IDLE before the first).
+pub async fn latest_sync(state: &AppState, name: &str) -> ApiResult<SyncStatus> {
+    let table = tables::load(state, name).await?;
+    let latest = store::runs::latest(&state.pool, &table.name).await?;
+    let checkpoint = store::checkpoints::get(&state.pool, &table.name).await?;
+    Ok(sync_status_of(
+        &table.name,
+        latest.as_ref(),
+        checkpoint.map(|c| c.checkpoint_value),
+    ))
+}
+
+/// The latest run's status plus totals, schedule and the run history, newest first.
+pub async fn table_status(state: &AppState, name: &str) -> ApiResult<TableStatus> {
+    let table = tables::load(state, name).await?;
+    // The latest run is taken from the history itself, so the top-level fields and
+    // `runs[0]` can never disagree (two separate reads could straddle the end of a run).
+    let history = store::runs::history(&state.pool, &table.name, HISTORY).await?;
+    let latest = history.first();
+    let checkpoint = store::checkpoints::get(&state.pool, &table.name).await?;
+    let totals = store::segments::totals(&state.pool, &table.name).await?;
+    let task = store::tasks::state(&state.pool, &table.name).await?;
+    Ok(TableStatus {
+        latest: sync_status_of(
+            &table.name,
+            latest,
+            checkpoint.as_ref().map(|c| c.checkpoint_value.clone()),
+        ),
+        enabled: table.enabled,
+        schedule: table.schedule.clone(),
+        next_run_time_ms: task
+            .as_ref()
+            .and_then(|t| t.next_run_at)
+            .map(|t| t.timestamp_millis()),
+        run_requested: task.as_ref().is_some_and(|t| t.requested_at.is_some()),
+        files_listed: latest.map_or(0, |r| r.files_listed),
+        files_failed: latest.map_or(0, |r| r.files_failed),
+        rows_loaded: latest.map_or(0, |r| r.rows_loaded),
+        total_segments: totals.segments,
+        total_rows: totals.rows,
+        total_bytes: totals.bytes,
+        checkpoint_type: checkpoint.map(|c| c.checkpoint_type),
+        runs: history.iter().map(run_info).collect(),
     })
 }
 
-/// The seed-002 status fields of the latest run (IDLE before the first), plus
-/// totals, schedule and the run history, newest first.
-pub async fn sync_status(state: &AppState, name: &str, with_history: bool) -> ApiResult<Value> {
-    let table = tables::load(state, name).await?;
-    // The latest run is taken from the history itself when there is one, so the
-    // top-level fields and `runs[0]` can never disagree (two separate reads could
-    // straddle the end of a run).
-    let history = if with_history {
-        store::runs::history(&state.pool, &table.name, HISTORY).await?
-    } else {
-        Vec::new()
-    };
-    let latest = match history.first() {
-        Some(run) => Some(run.clone()),
-        None if with_history => None,
-        None => store::runs::latest(&state.pool, &table.name).await?,
-    };
-    let checkpoint = store::checkpoints::get(&state.pool, &table.name).await?;
-    let mut body = match &latest {
-        Some(run) => json!({
-            "tableNameWithType": table.name,
-            "status": run.status,
-            "startTimeMs": run.started_at.timestamp_millis(),
-            "endTimeMs": millis(run.ended_at),
-            "filesDiscovered": run.files_discovered,
-            "segmentsGenerated": run.segments_generated,
-            "segmentsUploaded": run.segments_uploaded,
-            "errorMessage": run.error_message,
-            "checkpointValue": checkpoint.as_ref().map(|c| c.checkpoint_value.clone()),
-        }),
-        None => json!({
-            "tableNameWithType": table.name,
-            "status": "IDLE",
-            "startTimeMs": 0,
-            "endTimeMs": 0,
-            "filesDiscovered": 0,
-            "segmentsGenerated": 0,
-            "segmentsUploaded": 0,
-            "errorMessage": null,
-            "checkpointValue": null,
-        }),
-    };
-    if with_history {
-        let totals = store::segments::totals(&state.pool, &table.name).await?;
-        let task = store::tasks::state(&state.pool, &table.name).await?;
-        let extra = json!({
-            "enabled": table.enabled,
-            "schedule": table.schedule,
-            "nextRunTimeMs": task.as_ref().and_then(|t| t.next_run_at).map(|t| t.timestamp_millis()),
-            "runRequested": task.as_ref().is_some_and(|t| t.requested_at.is_some()),
-            "filesListed": latest.as_ref().map_or(0, |r| r.files_listed),
-            "filesFailed": latest.as_ref().map_or(0, |r| r.files_failed),
-            "rowsLoaded": latest.as_ref().map_or(0, |r| r.rows_loaded),
-            "totalSegments": totals.segments,
-            "totalRows": totals.rows,
-            "totalBytes": totals.bytes,
-            "checkpointType": checkpoint.as_ref().map(|c| c.checkpoint_type.clone()),
-            "runs": history.iter().map(run_json).collect::<Vec<_>>(),
-        });
-        body.as_object_mut()
-            .expect("object")
-            .extend(extra.as_object().expect("object").clone());
-    }
-    Ok(body)
-}
-
-pub async fn checkpoint(state: &AppState, name: &str) -> ApiResult<Value> {
+pub async fn checkpoint(state: &AppState, name: &str) -> ApiResult<Checkpoint> {
     let table = tables::load(state, name).await?;
     let checkpoint = store::checkpoints::get(&state.pool, &table.name).await?;
-    Ok(json!({
-        "tableNameWithType": table.name,
-        "checkpointType": checkpoint.as_ref().map(|c| c.checkpoint_type.clone()),
-        "checkpointValue": checkpoint.map(|c| c.checkpoint_value),
-    }))
+    Ok(Checkpoint {
+        table_name_with_type: table.name,
+        checkpoint_type: checkpoint.as_ref().map(|c| c.checkpoint_type.clone()),
+        checkpoint_value: checkpoint.map(|c| c.checkpoint_value),
+    })
 }
 
 /// The live number of data files in the source, read from it now: an Iceberg
@@ -119,7 +126,7 @@ pub async fn source_file_count(
     state: &AppState,
     name: &str,
     snapshot_id: Option<i64>,
-) -> ApiResult<Value> {
+) -> ApiResult<SourceFileCount> {
     let table = tables::load(state, name).await?;
     let spec = tables::stored_source(state, &table).await?;
     let count = match &spec {
@@ -160,19 +167,57 @@ pub async fn source_file_count(
                 .len()
         }
     };
-    Ok(json!({ "tableNameWithType": table.name, "snapshotId": snapshot_id, "fileCount": count }))
+    Ok(SourceFileCount {
+        table_name_with_type: table.name,
+        snapshot_id,
+        file_count: count as u64,
+    })
 }
 
-pub async fn ledger(state: &AppState, name: &str) -> ApiResult<Value> {
+pub async fn ledger(state: &AppState, name: &str) -> ApiResult<Ledger> {
     let table = tables::load(state, name).await?;
     let files = store::files::for_table(&state.pool, &table.name).await?;
-    Ok(json!({ "tableNameWithType": table.name, "files": files }))
+    Ok(Ledger {
+        table_name_with_type: table.name,
+        files: files
+            .into_iter()
+            .map(|f| LedgerFile {
+                file_key: f.file_key,
+                size_bytes: f.size_bytes,
+                etag: f.etag,
+                last_modified: f.last_modified.map(rfc3339),
+                state: f.state,
+                row_count: f.row_count,
+                segment_name: f.segment_name,
+                first_error: f.first_error,
+                last_error: f.last_error,
+                attempts: f.attempts,
+                run_id: f.run_id,
+                updated_at: rfc3339(f.updated_at),
+            })
+            .collect(),
+    })
 }
 
-pub async fn segments(state: &AppState, name: &str) -> ApiResult<Value> {
+pub async fn segments(state: &AppState, name: &str) -> ApiResult<SegmentList> {
     let table = tables::load(state, name).await?;
     let segments = store::segments::for_table(&state.pool, &table.name).await?;
-    Ok(json!({ "tableNameWithType": table.name, "segments": segments }))
+    Ok(SegmentList {
+        table_name_with_type: table.name,
+        segments: segments
+            .into_iter()
+            .map(|s| SegmentInfo {
+                segment_name: s.segment_name,
+                source_file_key: s.source_file_key,
+                location: s.location,
+                row_count: s.row_count,
+                size_bytes: s.size_bytes,
+                min_time_ms: s.min_time_ms,
+                max_time_ms: s.max_time_ms,
+                run_id: s.run_id,
+            })
+            .collect(),
+    })
 }
 
 /// Pinot's task-state map: one entry per run, keyed by a task name.

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use arrow::datatypes::DataType;
-use serde_json::{Value, json};
+use lakeport_wire::StatusMessage;
+use lakeport_wire::tables::{TableConfigs, TableNames, TableStateChanged};
+use serde_json::Value;
 
 use crate::catalogs::iceberg_rest::IcebergRestCatalog;
 use crate::catalogs::iceberg_rest::evolution::FieldBindings;
@@ -143,7 +145,7 @@ async fn inspect_source(
     Ok((preview::source_types(&shape), None))
 }
 
-pub async fn create(state: &AppState, body: Value) -> ApiResult<Value> {
+pub async fn create(state: &AppState, body: Value) -> ApiResult<StatusMessage> {
     let Checked {
         mut config,
         schema,
@@ -193,10 +195,12 @@ pub async fn create(state: &AppState, body: Value) -> ApiResult<Value> {
     }
     tx.commit().await?;
     state.wake_workers();
-    Ok(json!({ "status": format!("Table {name} successfully added") }))
+    Ok(StatusMessage::new(format!(
+        "Table {name} successfully added"
+    )))
 }
 
-pub async fn update(state: &AppState, path_name: &str, body: Value) -> ApiResult<Value> {
+pub async fn update(state: &AppState, path_name: &str, body: Value) -> ApiResult<StatusMessage> {
     let existing = load(state, path_name).await?;
     let Checked {
         mut config,
@@ -258,7 +262,10 @@ pub async fn update(state: &AppState, path_name: &str, body: Value) -> ApiResult
     store::tasks::set_next_run(&mut *tx, &existing.name, next).await?;
     tx.commit().await?;
     state.wake_workers();
-    Ok(json!({ "status": format!("Table config updated for {}", existing.name) }))
+    Ok(StatusMessage::new(format!(
+        "Table config updated for {}",
+        existing.name
+    )))
 }
 
 /// Same place in the same store: credentials may rotate, the data may not move.
@@ -277,7 +284,11 @@ fn same_source(a: &SourceSpec, b: &SourceSpec) -> bool {
 
 /// Pauses or resumes scheduled syncs. A run in progress finishes; segments and the
 /// checkpoint are kept, so a resumed table carries on from where it stopped.
-pub async fn set_enabled(state: &AppState, name: &str, enabled: bool) -> ApiResult<Value> {
+pub async fn set_enabled(
+    state: &AppState,
+    name: &str,
+    enabled: bool,
+) -> ApiResult<TableStateChanged> {
     let table = load(state, name).await?;
     let mut config: TableConfig =
         serde_json::from_value(table.config.clone()).map_err(ApiError::internal)?;
@@ -296,7 +307,10 @@ pub async fn set_enabled(state: &AppState, name: &str, enabled: bool) -> ApiResu
     tx.commit().await?;
     state.wake_workers();
     let verb = if enabled { "enabled" } else { "disabled" };
-    Ok(json!({ "status": format!("Table {} {verb}", table.name), "enabled": enabled }))
+    Ok(TableStateChanged {
+        status: format!("Table {} {verb}", table.name),
+        enabled,
+    })
 }
 
 /// Asks for a sync now. A paused table is refused: pausing means nothing runs.
@@ -313,22 +327,28 @@ pub async fn trigger(state: &AppState, name: &str, trigger: &str) -> ApiResult<S
     Ok(table.name)
 }
 
-pub async fn delete(state: &AppState, name: &str) -> ApiResult<Value> {
+pub async fn delete(state: &AppState, name: &str) -> ApiResult<StatusMessage> {
     let table = load(state, name).await?;
     store::tables::delete(&state.pool, &table.name).await?;
     if let Err(err) = state.deep_store.remove_table(&table.name) {
         tracing::warn!(table = %table.name, error = %err, "segment files of a deleted table were not all removed");
     }
     state.query.forget(&table.raw_name);
-    Ok(json!({ "status": format!("Tables: [{}] deleted", table.name) }))
+    Ok(StatusMessage::new(format!(
+        "Tables: [{}] deleted",
+        table.name
+    )))
 }
 
-pub async fn config(state: &AppState, name: &str) -> ApiResult<Value> {
+pub async fn config(state: &AppState, name: &str) -> ApiResult<TableConfigs> {
     let table = load(state, name).await?;
-    Ok(json!({ "OFFLINE": table.config }))
+    let offline = serde_json::from_value(table.config).map_err(ApiError::internal)?;
+    Ok(TableConfigs { offline })
 }
 
-pub async fn list(state: &AppState) -> ApiResult<Value> {
+pub async fn list(state: &AppState) -> ApiResult<TableNames> {
     let tables = store::tables::list(&state.pool).await?;
-    Ok(json!({ "tables": tables.iter().map(|t| t.raw_name.clone()).collect::<Vec<_>>() }))
+    Ok(TableNames {
+        tables: tables.into_iter().map(|t| t.raw_name).collect(),
+    })
 }

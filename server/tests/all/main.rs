@@ -11,6 +11,7 @@ mod connections;
 mod hardening;
 mod iceberg_rest;
 mod iceberg_sync;
+mod openapi;
 mod preview;
 mod process;
 mod query_limits;

@@ -1,23 +1,11 @@
 //! Step 4: browse folders and files (S3, local) or namespaces and tables (Iceberg) and pick what to onboard.
 
+use lakeport_wire::connections::{BrowseAnswer, BrowseItem, BrowseKind};
 use leptos::prelude::*;
-use serde::Deserialize;
 
 use super::{Selection, Wizard};
 use crate::client;
 use crate::components::{Alert, MUTED, SECONDARY_BUTTON};
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct Listing {
-    items: Vec<Item>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-struct Item {
-    name: String,
-    #[serde(rename = "type")]
-    kind: String,
-}
 
 #[component]
 pub fn BrowseStep(wizard: Wizard) -> impl IntoView {
@@ -26,11 +14,8 @@ pub fn BrowseStep(wizard: Wizard) -> impl IntoView {
         .get_untracked()
         .is_some_and(|p| p.is_iceberg());
     let list = Action::new_local(move |path: &String| {
-        let body = serde_json::json!({
-            "connection": { "type": "CATALOG", "params": wizard.connection_params() },
-            "path": path,
-        });
-        async move { client::post::<Listing>("/connections/browse", &body).await }
+        let body = wizard.browse_request(path.clone(), false);
+        async move { client::post::<BrowseAnswer>("/connections/browse", &body).await }
     });
     Effect::new(move |_| {
         list.dispatch(wizard.browse_path.get());
@@ -100,12 +85,12 @@ pub fn BrowseStep(wizard: Wizard) -> impl IntoView {
 }
 
 #[component]
-fn ItemRow(item: Item, wizard: Wizard) -> impl IntoView {
+fn ItemRow(item: BrowseItem, wizard: Wizard) -> impl IntoView {
     let here = wizard.browse_path.get_untracked();
     let full = format!("{here}{}", item.name);
     let row = "flex items-center justify-between gap-2 px-3 py-2 text-sm";
-    match item.kind.as_str() {
-        "DIR" => view! {
+    match item.kind {
+        BrowseKind::Dir => view! {
             <li class=row>
                 <button
                     type="button"
@@ -119,7 +104,7 @@ fn ItemRow(item: Item, wizard: Wizard) -> impl IntoView {
             </li>
         }
         .into_any(),
-        "TABLE" => {
+        BrowseKind::Table => {
             let namespace: Vec<String> = here.split('/').filter(|p| !p.is_empty()).map(str::to_owned).collect();
             let selection = Selection::Table { namespace, name: item.name.clone() };
             let chosen = {
@@ -142,7 +127,7 @@ fn ItemRow(item: Item, wizard: Wizard) -> impl IntoView {
             }
             .into_any()
         }
-        _ => view! {
+        BrowseKind::File => view! {
             <li class=format!("{row} {MUTED}")>
                 <span class="flex items-center gap-2 font-mono text-xs"><span aria-hidden="true">"📄"</span>{item.name}</span>
             </li>

@@ -6,7 +6,7 @@ use super::Wizard;
 use super::providers::{CONNECTION_NAME, Group, Provider};
 use crate::client;
 use crate::components::{Alert, INPUT, LABEL, MUTED, PRIMARY_BUTTON};
-use crate::model::{ConnectionList, SavedConnection};
+use lakeport_wire::connections::{BrowseAnswer, ConnectionList, SavedConnection};
 
 #[component]
 pub fn ProviderStep(wizard: Wizard) -> impl IntoView {
@@ -138,8 +138,8 @@ pub fn ConnectionFields(wizard: Wizard) -> impl IntoView {
                                     <input
                                         id=id
                                         name=key
-                                        type=if field.secret { "password" } else { "text" }
-                                        autocomplete=if field.secret { "new-password" } else { "off" }
+                                        type=if field.secret() { "password" } else { "text" }
+                                        autocomplete=if field.secret() { "new-password" } else { "off" }
                                         spellcheck="false"
                                         required=field.required
                                         aria-invalid=move || error().is_some().then_some("true")
@@ -163,15 +163,8 @@ pub fn ConnectionFields(wizard: Wizard) -> impl IntoView {
 #[component]
 pub fn ValidateStep(wizard: Wizard) -> impl IntoView {
     let validate = Action::new_local(move |_: &()| {
-        let body = serde_json::json!({
-            "connection": {
-                "type": "CATALOG",
-                "name": wizard.connection_name(),
-                "params": wizard.connection_params(),
-            },
-            "path": "",
-        });
-        async move { client::post::<serde_json::Value>("/connections/browse", &body).await }
+        let body = wizard.browse_request(String::new(), true);
+        async move { client::post::<BrowseAnswer>("/connections/browse", &body).await }
     });
     let (failure, set_failure) = signal(None::<String>);
     Effect::new(move |_| match validate.value().get() {

@@ -7,19 +7,21 @@
 
 mod browse;
 mod credentials;
-mod providers;
 mod review;
 mod settings;
 
 use std::collections::BTreeMap;
 
+use lakeport_wire::catalogs as providers;
+use lakeport_wire::connections::{BrowseRequest, ConnectionBody};
+use lakeport_wire::preview::PreviewResponse;
+use lakeport_wire::rules::DEFAULT_SCHEDULE;
+use lakeport_wire::schema::TableSchema;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 
 use crate::client::ApiFailure;
 use crate::components::{CARD, MAIN, MUTED, PRIMARY_BUTTON, PageHeader, SECONDARY_BUTTON};
-use crate::model::Schema;
 pub use providers::Provider;
 
 /// The steps, in order; the indicator and the Back/Next buttons follow it.
@@ -69,18 +71,6 @@ impl Selection {
     }
 }
 
-/// `/tables/preview`'s answer, as far as the wizard reads it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PreviewAnswer {
-    pub schema: Option<Schema>,
-    pub table_configs: serde_json::Value,
-    pub rows: Vec<serde_json::Value>,
-    #[serde(default)]
-    pub warnings: Vec<String>,
-    pub summary: serde_json::Value,
-}
-
 #[derive(Clone, Copy)]
 pub struct Wizard {
     pub step: RwSignal<usize>,
@@ -92,9 +82,9 @@ pub struct Wizard {
     pub validated: RwSignal<bool>,
     pub browse_path: RwSignal<String>,
     pub selection: RwSignal<Option<Selection>>,
-    pub preview: RwSignal<Option<PreviewAnswer>>,
+    pub preview: RwSignal<Option<PreviewResponse>>,
     /// The schema as the person edited it.
-    pub schema: RwSignal<Option<Schema>>,
+    pub schema: RwSignal<Option<TableSchema>>,
     pub include_partitions: RwSignal<bool>,
     pub time_column: RwSignal<String>,
     pub table_name: RwSignal<String>,
@@ -118,7 +108,7 @@ impl Wizard {
             include_partitions: RwSignal::new(true),
             time_column: RwSignal::new(String::new()),
             table_name: RwSignal::new(String::new()),
-            schedule: RwSignal::new("0 */5 * * * ?".into()),
+            schedule: RwSignal::new(DEFAULT_SCHEDULE.into()),
             null_handling: RwSignal::new(true),
             push_type: RwSignal::new("APPEND".into()),
         }
@@ -131,6 +121,19 @@ impl Wizard {
                 .values
                 .with_untracked(|v| provider.connection_params(v)),
             None => BTreeMap::new(),
+        }
+    }
+
+    /// A browse of `path` in the connection being made; `named` saves it under the
+    /// person's connection name (the validate step).
+    pub fn browse_request(&self, path: String, named: bool) -> BrowseRequest {
+        BrowseRequest {
+            connection: ConnectionBody {
+                kind: "CATALOG".into(),
+                params: self.connection_params(),
+                name: if named { self.connection_name() } else { None },
+            },
+            path,
         }
     }
 
@@ -192,7 +195,7 @@ impl Wizard {
                 (err.kind.as_deref() == Some("CATALOG_ACCESS_DENIED"))
                     .then(|| {
                         provider
-                            .and_then(|p| p.fields().iter().find(|f| f.secret))
+                            .and_then(|p| p.fields().iter().find(|f| f.secret()))
                             .map(|f| f.key.to_owned())
                     })
                     .flatten()

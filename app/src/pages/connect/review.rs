@@ -3,96 +3,70 @@
 
 use leptos::prelude::*;
 
-use super::{PreviewAnswer, Wizard};
+use lakeport_wire::preview::{InferenceOptions, PreviewOptions, PreviewRequest, PreviewResponse};
+use lakeport_wire::rules::{DEFAULT_SYNC_TASK, OFFLINE_SUFFIX};
+use lakeport_wire::schema::{FieldDataType, FieldRole, TableSchema};
+use lakeport_wire::table_config::{TableConfig, TaskConfig};
+
+use super::Wizard;
 use crate::client;
 use crate::components::{Alert, INPUT, LABEL, MUTED, TH};
-use crate::model::{FieldSpec, Schema};
-
-const TYPES: [&str; 10] = [
-    "STRING",
-    "INT",
-    "LONG",
-    "FLOAT",
-    "DOUBLE",
-    "BOOLEAN",
-    "TIMESTAMP",
-    "BIG_DECIMAL",
-    "JSON",
-    "BYTES",
-];
-const ROLES: [(&str, &str); 3] = [
-    ("dimension", "Dimension"),
-    ("metric", "Metric"),
-    ("dateTime", "Date-time"),
-];
-const NUMERIC: [&str; 5] = ["INT", "LONG", "FLOAT", "DOUBLE", "BIG_DECIMAL"];
 
 /// Moves or retypes one column, keeping date-time columns' format in step with their type.
-fn edit_column(schema: &mut Schema, name: &str, data_type: Option<&str>, role: Option<&str>) {
-    let Some((current_role, mut field)) = take_field(schema, name) else {
+fn edit_column(
+    schema: &mut TableSchema,
+    name: &str,
+    data_type: Option<FieldDataType>,
+    role: Option<FieldRole>,
+) {
+    let Some((current_role, mut field)) = schema.take_field(name) else {
         return;
     };
     if let Some(data_type) = data_type {
-        field.data_type = data_type.to_owned();
+        field.data_type = data_type;
     }
     let role = role.unwrap_or(current_role);
-    if role == "dateTime" {
-        let epoch = field.data_type != "TIMESTAMP";
-        field.format = Some(
-            if epoch {
-                "1:MILLISECONDS:EPOCH"
-            } else {
-                "1:MILLISECONDS:TIMESTAMP"
-            }
-            .into(),
-        );
-        field.granularity = Some("1:MILLISECONDS".into());
-    } else {
-        field.format = None;
-        field.granularity = None;
-    }
-    match role {
-        "metric" => schema.metric_field_specs.push(field),
-        "dateTime" => schema.date_time_field_specs.push(field),
-        _ => schema.dimension_field_specs.push(field),
-    }
+    field.fit_role(role);
+    schema.specs_mut(role).push(field);
 }
 
-fn take_field(schema: &mut Schema, name: &str) -> Option<(&'static str, FieldSpec)> {
-    for (role, list) in [
-        ("dimension", &mut schema.dimension_field_specs),
-        ("metric", &mut schema.metric_field_specs),
-        ("dateTime", &mut schema.date_time_field_specs),
-    ] {
-        if let Some(i) = list.iter().position(|f| f.name == name) {
-            return Some((role, list.remove(i)));
-        }
+/// The preview request for what the wizard has picked so far.
+fn preview_request(wizard: Wizard, include_partitions: bool) -> PreviewRequest {
+    let provider = wizard.provider.get_untracked();
+    let task_type = provider.map_or(DEFAULT_SYNC_TASK, |p| p.task_type());
+    let name = wizard
+        .selection
+        .get_untracked()
+        .map(|s| s.suggested_table_name())
+        .unwrap_or_default();
+    PreviewRequest {
+        table_config: TableConfig {
+            table_name: name,
+            table_type: Some("OFFLINE".into()),
+            segments_config: Default::default(),
+            task: Some(TaskConfig {
+                task_type_configs_map: [(task_type.to_owned(), wizard.source_params())].into(),
+                extra: Default::default(),
+            }),
+            extra: Default::default(),
+        },
+        config: PreviewOptions {
+            inference: InferenceOptions {
+                embedded_schema_enabled: true,
+                include_partition_columns: include_partitions,
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+        schema: None,
     }
-    None
 }
 
 #[component]
 pub fn SchemaStep(wizard: Wizard) -> impl IntoView {
     let preview = Action::new_local(move |include_partitions: &bool| {
-        let provider = wizard.provider.get_untracked();
-        let task_type = provider.map_or("ExternalTableSyncTask", |p| p.task_type());
-        let name = wizard
-            .selection
-            .get_untracked()
-            .map(|s| s.suggested_table_name())
-            .unwrap_or_default();
-        let body = serde_json::json!({
-            "tableConfig": {
-                "tableName": name,
-                "tableType": "OFFLINE",
-                "task": { "taskTypeConfigsMap": { task_type: wizard.source_params() } },
-            },
-            "config": { "inference": {
-                "embeddedSchemaEnabled": true,
-                "includePartitionColumns": include_partitions,
-            } },
-        });
-        async move { client::post::<PreviewAnswer>("/tables/preview", &body).await }
+        let body = preview_request(wizard, *include_partitions);
+        async move { client::post::<PreviewResponse>("/tables/preview", &body).await }
     });
     // Load once on arrival (keeping edits when coming back), and again when the
     // partition toggle changes what the source has.
@@ -103,18 +77,12 @@ pub fn SchemaStep(wizard: Wizard) -> impl IntoView {
     Effect::new(move |_| match preview.value().get() {
         Some(Ok(answer)) => {
             set_error.set(None);
-            let time = answer.table_configs["offline"]["segmentsConfig"]["timeColumnName"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            wizard.time_column.set(time);
+            let offline = &answer.table_configs.offline;
+            let time = offline.segments_config.time_column_name.clone();
+            wizard.time_column.set(time.unwrap_or_default());
             if wizard.table_name.get_untracked().is_empty() {
-                let name = answer.table_configs["offline"]["tableName"]
-                    .as_str()
-                    .unwrap_or_default();
-                wizard
-                    .table_name
-                    .set(name.trim_end_matches("_OFFLINE").to_owned());
+                let name = offline.table_name.trim_end_matches(OFFLINE_SUFFIX);
+                wizard.table_name.set(name.to_owned());
             }
             wizard.schema.set(answer.schema.clone());
             wizard.preview.set(Some(answer));
@@ -175,15 +143,15 @@ pub fn SchemaStep(wizard: Wizard) -> impl IntoView {
 }
 
 #[component]
-fn ColumnsTable(schema: Schema, wizard: Wizard) -> impl IntoView {
+fn ColumnsTable(schema: TableSchema, wizard: Wizard) -> impl IntoView {
     let rows = schema
-        .columns()
+        .fields()
         .map(|(role, field)| {
             let name = field.name.clone();
             let type_id = format!("type-{name}");
             let role_id = format!("role-{name}");
             let (n1, n2) = (name.clone(), name.clone());
-            let data_type = field.data_type.clone();
+            let data_type = field.data_type;
             view! {
                 <tr data-column=name.clone()>
                     <th scope="row" class="px-3 py-1.5 text-left font-mono text-xs font-medium">{name.clone()}</th>
@@ -193,11 +161,11 @@ fn ColumnsTable(schema: Schema, wizard: Wizard) -> impl IntoView {
                             id=type_id
                             class=INPUT
                             on:change=move |ev| {
-                                let value = event_target_value(&ev);
-                                wizard.schema.update(|s| if let Some(s) = s { edit_column(s, &n1, Some(&value), None) });
+                                let value = FieldDataType::from_name(&event_target_value(&ev));
+                                wizard.schema.update(|s| if let Some(s) = s { edit_column(s, &n1, value, None) });
                             }
                         >
-                            {TYPES.iter().map(|t| view! { <option value=*t selected=*t == data_type>{*t}</option> }).collect_view()}
+                            {FieldDataType::ALL.iter().map(|t| view! { <option value=t.name() selected=*t == data_type>{t.name()}</option> }).collect_view()}
                         </select>
                     </td>
                     <td class="px-3 py-1.5">
@@ -206,13 +174,13 @@ fn ColumnsTable(schema: Schema, wizard: Wizard) -> impl IntoView {
                             id=role_id
                             class=INPUT
                             on:change=move |ev| {
-                                let value = event_target_value(&ev);
-                                wizard.schema.update(|s| if let Some(s) = s { edit_column(s, &n2, None, Some(&value)) });
+                                let value = FieldRole::from_id(&event_target_value(&ev));
+                                wizard.schema.update(|s| if let Some(s) = s { edit_column(s, &n2, None, value) });
                             }
                         >
-                            {ROLES.iter().map(|(id, label)| {
-                                let disabled = *id == "metric" && !NUMERIC.contains(&field.data_type.as_str());
-                                view! { <option value=*id selected=*id == role disabled=disabled>{*label}</option> }
+                            {FieldRole::ALL.iter().map(|r| {
+                                let disabled = *r == FieldRole::Metric && !field.data_type.is_numeric();
+                                view! { <option value=r.id() selected=*r == role disabled=disabled>{r.label()}</option> }
                             }).collect_view()}
                         </select>
                     </td>
@@ -238,18 +206,15 @@ fn ColumnsTable(schema: Schema, wizard: Wizard) -> impl IntoView {
 }
 
 #[component]
-fn SampleRows(answer: PreviewAnswer) -> impl IntoView {
+fn SampleRows(answer: PreviewResponse) -> impl IntoView {
     let columns: Vec<String> = answer
         .rows
         .first()
-        .and_then(|r| r.as_object())
         .map(|o| o.keys().cloned().collect())
         .unwrap_or_default();
     let th = "px-2 py-1 text-left text-xs font-semibold whitespace-nowrap";
-    let shown: Vec<serde_json::Value> = answer.rows.into_iter().take(10).collect();
-    let files = answer.summary["batch"]["nMatchingFiles"]
-        .as_u64()
-        .unwrap_or(0);
+    let shown: Vec<_> = answer.rows.into_iter().take(10).collect();
+    let files = answer.summary.batch.n_matching_files;
     view! {
         <div class="mt-4">
             <h3 class="text-sm font-semibold">"Sample rows"</h3>
@@ -264,10 +229,10 @@ fn SampleRows(answer: PreviewAnswer) -> impl IntoView {
                     <tbody class="divide-y divide-slate-200 dark:divide-slate-800">
                         {shown.into_iter().map(|row| {
                             let cells = columns.iter().map(|c| {
-                                let text = match &row[c] {
-                                    serde_json::Value::String(s) => s.clone(),
-                                    serde_json::Value::Null => "null".into(),
-                                    other => other.to_string(),
+                                let text = match row.get(c) {
+                                    Some(serde_json::Value::String(s)) => s.clone(),
+                                    Some(serde_json::Value::Null) | None => "null".into(),
+                                    Some(other) => other.to_string(),
                                 };
                                 view! { <td class="px-2 py-1 whitespace-nowrap">{text}</td> }
                             }).collect_view();
@@ -283,36 +248,29 @@ fn SampleRows(answer: PreviewAnswer) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn spec(name: &str, data_type: &str) -> FieldSpec {
-        FieldSpec {
-            name: name.into(),
-            data_type: data_type.into(),
-            ..Default::default()
-        }
-    }
+    use lakeport_wire::schema::FieldSpec;
 
     #[test]
     fn columns_move_between_roles_and_date_times_get_a_format() {
-        let mut schema = Schema {
-            schema_name: "t".into(),
-            dimension_field_specs: vec![spec("id", "LONG"), spec("at", "LONG")],
-            ..Default::default()
-        };
-        edit_column(&mut schema, "at", None, Some("dateTime"));
+        let mut schema = TableSchema::named("t");
+        schema.dimension_field_specs = vec![
+            FieldSpec::new("id", FieldDataType::Long),
+            FieldSpec::new("at", FieldDataType::Long),
+        ];
+        edit_column(&mut schema, "at", None, Some(FieldRole::DateTime));
         assert_eq!(
             schema.date_time_field_specs[0].format.as_deref(),
             Some("1:MILLISECONDS:EPOCH")
         );
-        edit_column(&mut schema, "at", Some("TIMESTAMP"), None);
+        edit_column(&mut schema, "at", Some(FieldDataType::Timestamp), None);
         assert_eq!(
             schema.date_time_field_specs[0].format.as_deref(),
             Some("1:MILLISECONDS:TIMESTAMP")
         );
-        edit_column(&mut schema, "id", None, Some("metric"));
+        edit_column(&mut schema, "id", None, Some(FieldRole::Metric));
         assert_eq!(schema.metric_field_specs[0].name, "id");
         assert_eq!(schema.dimension_field_specs.len(), 0);
-        edit_column(&mut schema, "at", None, Some("dimension"));
+        edit_column(&mut schema, "at", None, Some(FieldRole::Dimension));
         assert_eq!(schema.dimension_field_specs[0].format, None);
     }
 }

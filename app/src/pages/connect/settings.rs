@@ -1,29 +1,19 @@
 //! Steps 6 and 7: table settings (schedule with its reading and next runs, null handling, push type,
 //! name), then Create, which lands on the new table's page with its first sync running.
 
+use lakeport_wire::StatusMessage;
+use lakeport_wire::rules::{OFFLINE_SUFFIX, valid_identifier};
+use lakeport_wire::schema::TableSchema;
+use lakeport_wire::table_config::TableConfig;
+use lakeport_wire::tables::ScheduleExplained;
 use leptos::prelude::*;
-use serde::Deserialize;
 
 use super::Wizard;
 use crate::client::{self, encode_component};
 use crate::components::{Alert, INPUT, LABEL, MUTED, PRIMARY_BUTTON, time_cell};
 
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Explained {
-    description: String,
-    next_runs_ms: Vec<i64>,
-}
-
-/// A table name SQL can use unquoted.
-fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 pub fn ready(wizard: Wizard) -> bool {
-    valid_name(&wizard.table_name.get_untracked())
+    valid_identifier(&wizard.table_name.get_untracked())
         && !wizard.schedule.get_untracked().trim().is_empty()
 }
 
@@ -31,14 +21,14 @@ pub fn ready(wizard: Wizard) -> bool {
 pub fn SettingsStep(wizard: Wizard) -> impl IntoView {
     let explain = Action::new_local(move |schedule: &String| {
         let path = format!("/schedules/explain?schedule={}", encode_component(schedule));
-        async move { client::get::<Explained>(&path).await }
+        async move { client::get::<ScheduleExplained>(&path).await }
     });
     Effect::new(move |_| {
         explain.dispatch(wizard.schedule.get());
     });
     let name_error = move || {
         let name = wizard.table_name.get();
-        (!valid_name(&name)).then_some(
+        (!valid_identifier(&name)).then_some(
             "Use letters, digits and '_', starting with a letter or '_' (it is the name SQL uses).",
         )
     };
@@ -107,28 +97,57 @@ pub fn SettingsStep(wizard: Wizard) -> impl IntoView {
 }
 
 /// The table config to create: the preview's enriched config with the person's choices.
-fn table_config(wizard: Wizard) -> Option<(serde_json::Value, serde_json::Value)> {
+fn table_config(wizard: Wizard) -> Option<(TableSchema, TableConfig)> {
     let answer = wizard.preview.get_untracked()?;
     let schema = wizard.schema.get_untracked()?;
     let name = wizard.table_name.get_untracked();
-    let mut config = answer.table_configs["offline"].clone();
-    config["tableName"] = format!("{name}_OFFLINE").into();
-    config["segmentsConfig"]["schemaName"] = schema.schema_name.clone().into();
+    let mut config = answer.table_configs.offline;
+    config.table_name = format!("{name}{OFFLINE_SUFFIX}");
+    config.segments_config.schema_name = Some(schema.schema_name.clone());
     let time = wizard.time_column.get_untracked();
-    config["segmentsConfig"]["timeColumnName"] = if time.is_empty() {
-        serde_json::Value::Null
-    } else {
-        time.into()
-    };
-    config["tableIndexConfig"]["nullHandlingEnabled"] = wizard.null_handling.get_untracked().into();
-    config["ingestionConfig"]["batchIngestionConfig"]["segmentIngestionType"] =
-        wizard.push_type.get_untracked().into();
-    if let Some(tasks) = config["task"]["taskTypeConfigsMap"].as_object_mut() {
-        for params in tasks.values_mut() {
-            params["schedule"] = wizard.schedule.get_untracked().into();
+    config.segments_config.time_column_name = (!time.is_empty()).then_some(time);
+    set_path(
+        &mut config.extra,
+        &["tableIndexConfig", "nullHandlingEnabled"],
+        wizard.null_handling.get_untracked().into(),
+    );
+    set_path(
+        &mut config.extra,
+        &[
+            "ingestionConfig",
+            "batchIngestionConfig",
+            "segmentIngestionType",
+        ],
+        wizard.push_type.get_untracked().into(),
+    );
+    if let Some(task) = config.task.as_mut() {
+        for params in task.task_type_configs_map.values_mut() {
+            params.insert("schedule".into(), wizard.schedule.get_untracked());
         }
     }
-    Some((serde_json::to_value(schema).ok()?, config))
+    Some((schema, config))
+}
+
+/// Sets a nested key of a config's pass-through part, making the objects on the way.
+fn set_path(
+    object: &mut serde_json::Map<String, serde_json::Value>,
+    path: &[&str],
+    value: serde_json::Value,
+) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut at = object;
+    for key in parents {
+        let entry = at
+            .entry(key.to_string())
+            .or_insert_with(|| serde_json::Value::Object(Default::default()));
+        if !entry.is_object() {
+            *entry = serde_json::Value::Object(Default::default());
+        }
+        at = entry.as_object_mut().expect("made an object above");
+    }
+    at.insert(last.to_string(), value);
 }
 
 #[component]
@@ -142,13 +161,12 @@ pub fn CreateStep(wizard: Wizard) -> impl IntoView {
                     "the schema is not loaded; go back to the Schema step".into(),
                 )
             })?;
-            let schema_name = schema["schemaName"].as_str().unwrap_or_default().to_owned();
-            client::post::<serde_json::Value>("/schemas", &schema).await?;
-            let created = client::post::<serde_json::Value>("/tables", &config).await;
+            client::post::<StatusMessage>("/schemas", &schema).await?;
+            let created = client::post::<StatusMessage>("/tables", &config).await;
             if created.is_err() {
                 // Leave nothing half-made: the schema goes if its table was refused.
-                let path = format!("/schemas/{}", encode_component(&schema_name));
-                let _ = client::delete::<serde_json::Value>(&path).await;
+                let path = format!("/schemas/{}", encode_component(&schema.schema_name));
+                let _ = client::delete::<StatusMessage>(&path).await;
             }
             created
         }
@@ -169,7 +187,7 @@ pub fn CreateStep(wizard: Wizard) -> impl IntoView {
     let summary = move || {
         let columns = wizard
             .schema
-            .with(|s| s.as_ref().map_or(0, |s| s.columns().count()));
+            .with(|s| s.as_ref().map_or(0, |s| s.column_count()));
         vec![
             (
                 "Source",

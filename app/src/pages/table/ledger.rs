@@ -4,7 +4,8 @@ use leptos::prelude::*;
 
 use crate::components::{CARD, MUTED, StatusBadge, TH, none_cell};
 use crate::format;
-use crate::model::{LedgerFile, Schema};
+use lakeport_wire::schema::TableSchema;
+use lakeport_wire::tables::LedgerFile;
 
 const TD: &str = "px-3 py-2 align-top whitespace-nowrap";
 
@@ -60,20 +61,20 @@ pub fn LedgerTable(files: Vec<LedgerFile>) -> impl IntoView {
 }
 
 #[component]
-pub fn SchemaTable(schema: Schema) -> impl IntoView {
+pub fn SchemaTable(schema: TableSchema) -> impl IntoView {
     let rows = schema
-        .columns()
+        .fields()
         .map(|(role, field)| {
             let detail = match (&field.format, field.single_value_field) {
                 (Some(format), _) => format.clone(),
-                (None, Some(false)) => "multi-value".into(),
-                _ => String::new(),
+                (None, false) => "multi-value".into(),
+                (None, true) => String::new(),
             };
             view! {
                 <tr>
                     <td class=format!("{TD} font-mono text-xs")>{field.name.clone()}</td>
-                    <td class=TD>{field.data_type.clone()}</td>
-                    <td class=TD>{role}</td>
+                    <td class=TD>{field.data_type.name()}</td>
+                    <td class=TD>{role.id()}</td>
                     <td class=format!("{TD} text-xs")>{detail}</td>
                 </tr>
             }

@@ -13,7 +13,8 @@ use crate::components::{
     time_cell, use_polling,
 };
 use crate::format;
-use crate::model::{Ledger, Schema, TableStatus};
+use lakeport_wire::schema::TableSchema;
+use lakeport_wire::tables::{Ledger, ScheduledTasks, TableConfigs, TableStateChanged, TableStatus};
 
 /// How often the dashboard refreshes while it is open.
 const POLL_MS: u64 = 2_000;
@@ -97,13 +98,11 @@ fn set_missing_status(err: &ApiFailure) {
 }
 
 /// The schema the table's config names (it may have been renamed in the wizard).
-async fn table_schema(name: String) -> Result<Schema, ApiFailure> {
-    let config =
-        client::get::<serde_json::Value>(&format!("/tables/{}", encode_component(&name))).await?;
-    let schema_name = config["OFFLINE"]["segmentsConfig"]["schemaName"]
-        .as_str()
-        .map_or(name.clone(), str::to_owned);
-    client::get::<Schema>(&format!("/schemas/{}", encode_component(&schema_name))).await
+async fn table_schema(name: String) -> Result<TableSchema, ApiFailure> {
+    let configs =
+        client::get::<TableConfigs>(&format!("/tables/{}", encode_component(&name))).await?;
+    let schema_name = configs.offline.segments_config.schema_name.unwrap_or(name);
+    client::get::<TableSchema>(&format!("/schemas/{}", encode_component(&schema_name))).await
 }
 
 #[component]
@@ -112,14 +111,14 @@ fn Dashboard(
     status: TableStatus,
     refresh: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let shown_status = if status.status != "RUNNING" && !status.enabled {
+    let shown_status = if status.latest.status != "RUNNING" && !status.enabled {
         "PAUSED".to_owned()
     } else {
-        status.status.clone()
+        status.latest.status.clone()
     };
     let sql = format!("SELECT count(*) FROM {name}");
     let query_link = format!("/ui/query?sql={}", encode_component(&sql));
-    let checkpoint = match (&status.checkpoint_type, &status.checkpoint_value) {
+    let checkpoint = match (&status.checkpoint_type, &status.latest.checkpoint_value) {
         (Some(kind), Some(value)) if kind == "SNAPSHOT_ID" => format!("snapshot {value}"),
         (Some(_), Some(value)) if value.parse::<i64>().is_ok() => {
             format!(
@@ -130,9 +129,13 @@ fn Dashboard(
         (Some(_), Some(value)) => format!("watermark {value}"),
         _ => "none yet".to_owned(),
     };
-    let last_error = status.error_message.clone().filter(|e| !e.is_empty());
-    let files = status.files_discovered;
-    let segments = status.segments_generated;
+    let last_error = status
+        .latest
+        .error_message
+        .clone()
+        .filter(|e| !e.is_empty());
+    let files = i64::from(status.latest.files_discovered);
+    let segments = i64::from(status.latest.segments_generated);
 
     view! {
         <div class="mt-2">
@@ -158,7 +161,7 @@ fn Dashboard(
         <section aria-labelledby="progress-heading" class=format!("mt-6 p-4 {CARD}")>
             <h2 id="progress-heading" class="text-sm font-semibold">"Latest run"</h2>
             <p class=format!("mt-1 text-sm {MUTED}")>
-                {time_cell((status.start_time_ms > 0).then_some(status.start_time_ms), "no run yet")}
+                {time_cell((status.latest.start_time_ms > 0).then_some(status.latest.start_time_ms), "no run yet")}
                 {(status.files_failed > 0).then(|| format!(" · {} files failed", status.files_failed))}
             </p>
             <ProgressBar files segments />
@@ -232,9 +235,13 @@ fn Actions(
         let path = path.clone();
         async move {
             if path.starts_with("/tasks") {
-                client::post::<serde_json::Value>(&path, &serde_json::Value::Null).await
+                client::post::<ScheduledTasks>(&path, &serde_json::Value::Null)
+                    .await
+                    .map(drop)
             } else {
-                client::put::<serde_json::Value>(&path, None).await
+                client::put::<TableStateChanged>(&path, None)
+                    .await
+                    .map(drop)
             }
         }
     });

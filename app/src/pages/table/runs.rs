@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::components::{CARD, MUTED, StatusBadge, TH, TH_NUM, time_cell};
 use crate::format;
-use crate::model::RunInfo;
+use lakeport_wire::tables::RunInfo;
 
 const CHART_WIDTH: f64 = 600.0;
 const CHART_HEIGHT: f64 = 120.0;

@@ -1,0 +1,105 @@
+//! Input rules both sides apply: the web app checks them as a person types, the server on every request.
+
+/// Table and schema names are SQL identifiers that never need quoting.
+pub const IDENTIFIER_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
+
+/// Every five minutes, in the Quartz form the seeds use; tables without a `schedule` get it.
+pub const DEFAULT_SCHEDULE: &str = "0 */5 * * * ?";
+
+/// The table-type suffix of every external table's name.
+pub const OFFLINE_SUFFIX: &str = "_OFFLINE";
+
+/// What a secret reads as whenever the API returns it.
+pub const SECRET_MASK: &str = "*****";
+
+/// The task types whose block describes where a table's data comes from.
+pub const SYNC_TASK_TYPES: [&str; 2] = ["ExternalTableSyncTask", "IcebergIngestionTask"];
+pub const DEFAULT_SYNC_TASK: &str = "ExternalTableSyncTask";
+
+/// The format of a date-time field holding epoch milliseconds, the default for time columns.
+pub const EPOCH_MILLIS_FORMAT: &str = "1:MILLISECONDS:EPOCH";
+pub const DEFAULT_GRANULARITY: &str = "1:MILLISECONDS";
+
+/// A name usable as a SQL table name without quoting ([`IDENTIFIER_PATTERN`]).
+pub fn valid_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Why `name` is not an identifier, in the words both sides show.
+pub fn identifier_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        Some("must not be empty".into())
+    } else if !valid_identifier(name) {
+        Some(format!(
+            "'{name}' may contain only letters, digits and '_', and must not start with a digit"
+        ))
+    } else {
+        None
+    }
+}
+
+/// The closest identifier to `text`: what the web app proposes as a table name for a folder.
+pub fn identifier_from(text: &str) -> String {
+    let mut name: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.chars().next().is_none_or(|c| c.is_ascii_digit()) {
+        name.insert(0, 't');
+        name.insert(1, '_');
+    }
+    name
+}
+
+/// Whether a task parameter holds a secret that must be sealed and masked.
+pub fn is_secret_param(key: &str) -> bool {
+    let last = key.rsplit('.').next().unwrap_or(key).to_ascii_lowercase();
+    matches!(
+        last.as_str(),
+        "secretkey"
+            | "secret-access-key"
+            | "secretaccesskey"
+            | "session-token"
+            | "sessiontoken"
+            | "token"
+            | "credential"
+            | "password"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_follow_the_pattern() {
+        for good in ["t", "_x", "orders_2024", "A1"] {
+            assert!(valid_identifier(good), "{good}");
+            assert_eq!(identifier_problem(good), None);
+        }
+        for bad in ["", "1x", "a-b", "a b", "é"] {
+            assert!(!valid_identifier(bad), "{bad}");
+            assert!(identifier_problem(bad).is_some());
+        }
+        assert_eq!(identifier_from("2024-orders"), "t_2024_orders");
+        assert_eq!(identifier_from("Orders.v2"), "orders_v2");
+        assert!(valid_identifier(&identifier_from("")));
+    }
+
+    #[test]
+    fn secret_params_are_recognised_by_their_last_segment() {
+        assert!(is_secret_param("catalog.s3.secretKey"));
+        assert!(is_secret_param(
+            "catalog.iceberg-rest.rest.secret-access-key"
+        ));
+        assert!(!is_secret_param("catalog.s3.accessKey"));
+    }
+}
