@@ -28,7 +28,7 @@ impl Application {
     /// Opens (or starts) the database, applies migrations and binds the listener.
     /// A port of 0 picks a free one: see [`Application::port`].
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        crate::sync::schedule::parse(&config.sync.default_schedule)
+        crate::model::schedule::parse(&config.sync.default_schedule)
             .map_err(|e| anyhow::anyhow!("sync.default_schedule: {e}"))?;
         let session = crate::catalogs::aws_credentials::SESSION_SECS;
         if !session.contains(&config.aws.assume_role_duration_secs) {

@@ -156,11 +156,11 @@ pub async fn explain_schedule(ApiQuery(query): ApiQuery<ExplainQuery>) -> ApiRes
     let expression = query
         .schedule
         .ok_or_else(|| ApiError::invalid("schedule", "is required, e.g. '0 */5 * * * ?'"))?;
-    let next = crate::sync::schedule::next_runs(&expression, chrono::Utc::now(), 5)
+    let next = crate::model::schedule::next_runs(&expression, chrono::Utc::now(), 5)
         .map_err(|e| ApiError::invalid("schedule", e))?;
     Ok(Json(json!({
         "schedule": expression,
-        "description": crate::sync::schedule::describe(&expression),
+        "description": crate::model::schedule::describe(&expression),
         "nextRunsMs": next.iter().map(|t| t.timestamp_millis()).collect::<Vec<_>>(),
     })))
 }

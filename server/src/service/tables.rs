@@ -9,13 +9,13 @@ use crate::catalogs::iceberg_rest::IcebergRestCatalog;
 use crate::catalogs::iceberg_rest::evolution::FieldBindings;
 use crate::catalogs::{self, SourceSpec};
 use crate::error::{ApiError, ApiResult};
+use crate::model::schedule;
 use crate::model::schema::{FieldRole, TableSchema, source_types_json};
 use crate::model::table_config::{OFFLINE_SUFFIX, TableConfig};
 use crate::preview;
 use crate::service::{connections, schemas};
 use crate::state::AppState;
 use crate::store::{self, tables::NewTable};
-use crate::sync::schedule;
 
 /// `name` or `name_OFFLINE` → `name_OFFLINE`, the key tables are stored under.
 pub fn name_with_type(name: &str) -> String {

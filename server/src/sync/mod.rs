@@ -5,7 +5,6 @@ mod commit;
 mod files;
 mod iceberg;
 pub mod run;
-pub mod schedule;
 pub mod worker;
 
 pub use commit::{SNAPSHOT_ID, TIMESTAMP};

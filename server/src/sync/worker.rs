@@ -7,7 +7,8 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use super::{run, schedule};
+use super::run;
+use crate::model::schedule;
 use crate::state::AppState;
 use crate::store::{self, tasks::Claim};
 
