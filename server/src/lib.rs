@@ -12,6 +12,7 @@ pub mod preview;
 pub mod query;
 pub mod segments;
 pub mod service;
+pub mod sources;
 pub mod startup;
 pub mod state;
 pub mod store;

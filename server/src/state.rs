@@ -9,6 +9,7 @@ use crate::auth::throttle::SignInThrottle;
 use crate::config::Config;
 use crate::query::QueryEngine;
 use crate::segments::DeepStore;
+use crate::sources::SourceContext;
 use crate::store::secrets::SecretBox;
 
 #[derive(Clone)]
@@ -59,6 +60,15 @@ impl AppState {
 
     pub async fn woken(&self) {
         self.wake.notified().await
+    }
+
+    /// The parts a source lookup needs, for the layers that may not take the whole state.
+    pub fn sources(&self) -> SourceContext<'_> {
+        SourceContext {
+            pool: &self.pool,
+            secrets: &self.secrets,
+            config: &self.config,
+        }
     }
 }
 

@@ -97,5 +97,5 @@ pub async fn preview(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<PreviewRequest>,
 ) -> ApiResult<Json<preview::PreviewResponse>> {
-    Ok(Json(preview::preview(&state, request).await?))
+    Ok(Json(preview::preview(&state.sources(), request).await?))
 }

@@ -12,7 +12,7 @@ use crate::catalogs::SourceSpec;
 use crate::model::schema::{TableSchema, parse_source_types, segment_arrow_schema};
 use crate::model::table_config::TableConfig;
 use crate::segments::builder::SegmentPlan;
-use crate::service::tables;
+use crate::sources;
 use crate::state::AppState;
 use crate::store::runs::RunProgress;
 use crate::store::tables::TableRow;
@@ -113,7 +113,7 @@ async fn execute(
 ) -> anyhow::Result<RunOutcome> {
     let config: TableConfig = serde_json::from_value(table.config.clone())
         .context("stored table config is unreadable")?;
-    let spec = tables::stored_source(state, table)
+    let spec = sources::stored_source(&state.sources(), table)
         .await
         .map_err(|e| anyhow!("{e}"))?;
     let schema_body = store::schemas::get(&state.pool, &table.schema_name)
