@@ -90,7 +90,7 @@ impl Application {
             .config
             .sync
             .workers_enabled
-            .then(|| tokio::spawn(sync::worker::run_workers(state.clone(), stop_rx.clone())));
+            .then(|| tokio::spawn(sync::worker::run_workers(state.sync_env(), stop_rx.clone())));
         let app = router(state.clone());
         let session_sweeper = tokio::spawn(auth::session::sweep_expired(state.pool.clone()));
         tracing::info!(addr = %state.config.listen_addr, worker = %state.worker_id, "Lakeport is listening");

@@ -11,6 +11,7 @@ use crate::query::QueryEngine;
 use crate::segments::DeepStore;
 use crate::sources::SourceContext;
 use crate::store::secrets::SecretBox;
+use crate::sync::context::SyncEnv;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -60,6 +61,18 @@ impl AppState {
 
     pub async fn woken(&self) {
         self.wake.notified().await
+    }
+
+    /// The parts the watcher needs: its own copy of the handles, woken by [`Self::wake_workers`].
+    pub fn sync_env(&self) -> SyncEnv {
+        SyncEnv {
+            pool: self.pool.clone(),
+            config: self.config.clone(),
+            secrets: self.secrets.clone(),
+            deep_store: self.deep_store.clone(),
+            worker_id: self.worker_id.clone(),
+            wake: self.wake.clone(),
+        }
     }
 
     /// The parts a source lookup needs, for the layers that may not take the whole state.

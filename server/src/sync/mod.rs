@@ -2,6 +2,7 @@
 
 mod build;
 mod commit;
+pub mod context;
 mod files;
 mod iceberg;
 pub mod run;
