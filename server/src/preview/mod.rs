@@ -185,7 +185,10 @@ fn partition_columns(files: &[SourceFile]) -> Vec<PartitionColumn> {
     columns
 }
 
-pub async fn preview(cx: &SourceContext<'_>, request: PreviewRequest) -> ApiResult<PreviewResponse> {
+pub async fn preview(
+    cx: &SourceContext<'_>,
+    request: PreviewRequest,
+) -> ApiResult<PreviewResponse> {
     let PreviewRequest {
         table_config,
         config: options,

@@ -23,8 +23,8 @@ pub async fn browse(
     let source = sources::resolve(&state.sources(), params, "connection.params").await?;
     let catalog = catalogs::open(&source.spec, &state.config).await?;
     let items = catalog.browse(path).await?;
-    sources::remember(&state.sources(), &source, name)
-        .await.map_err(|e| match e {
+    let saved = sources::remember(&state.sources(), &source, name).await;
+    saved.map_err(|e| match e {
         ApiError::Conflict(_) => ApiError::invalid(
             "connection.name",
             format!(
@@ -85,7 +85,11 @@ pub async fn validate(state: &AppState, id: Uuid) -> ApiResult<Value> {
         })
         .unwrap_or_default();
     params.insert("catalogType".into(), connection.catalog_type.clone());
-    params.extend(open_secrets(&state.secrets, connection.id, &connection.secrets)?);
+    params.extend(open_secrets(
+        &state.secrets,
+        connection.id,
+        &connection.secrets,
+    )?);
     let spec = parse_source(&params, "connection.params")?;
     let items = catalogs::open(&spec, &state.config)
         .await?

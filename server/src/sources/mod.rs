@@ -139,10 +139,7 @@ pub async fn remember(
     // Sealed for the row it will land in: the one with this identity if there is
     // one, else a new id.
     let id = source.connection_id.unwrap_or_else(Uuid::new_v4);
-    let sealed = cx
-        .secrets
-        .seal(id, &secrets)
-        .map_err(ApiError::internal)?;
+    let sealed = cx.secrets.seal(id, &secrets).map_err(ApiError::internal)?;
     let identity = source.spec.identity();
     let digest = hex::encode(Sha256::digest(identity.as_bytes()));
     let chosen = name.map(str::trim).filter(|n| !n.is_empty());

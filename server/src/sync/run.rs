@@ -32,8 +32,7 @@ pub async fn run_table(
         return Ok("table deleted");
     };
     store::runs::fail_abandoned(&env.pool, &table.name).await?;
-    let run_id =
-        store::runs::start(&env.pool, &table.name, &claim.trigger, &env.worker_id).await?;
+    let run_id = store::runs::start(&env.pool, &table.name, &claim.trigger, &env.worker_id).await?;
     let mut progress = RunProgress::default();
     let outcome = execute(env, &table, claim, run_id, lost, &mut progress).await;
     let checkpoint = store::checkpoints::get(&env.pool, &table.name)

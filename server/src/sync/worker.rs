@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
+use super::context::SyncEnv;
 use super::run;
 use crate::model::schedule;
-use super::context::SyncEnv;
 use crate::store::{self, tasks::Claim};
 
 /// Runs until `shutdown` turns true, then waits for runs in progress to end.
@@ -73,8 +73,7 @@ async fn run_claimed(env: &SyncEnv, claim: Claim) {
         .flatten()
         .map(|t| t.schedule);
     let next = schedule_expr.and_then(|s| schedule::next_after(&s, chrono::Utc::now()));
-    if let Err(err) = store::tasks::release(&env.pool, &claim.table_name, claim.token, next).await
-    {
+    if let Err(err) = store::tasks::release(&env.pool, &claim.table_name, claim.token, next).await {
         tracing::warn!(table = %claim.table_name, error = %err, "releasing the lease failed; it will expire");
     }
 }
