@@ -1,5 +1,5 @@
-//! What a sync run works with and how it ends: the leaf that `run`, `files`, `iceberg` and
-//! `commit` share, so none of them imports another to get it.
+//! What a sync run works with and how it ends, below `run`, `files`, `iceberg` and `commit`
+//! so none of them imports another to get it (it needs only `build`'s segment target).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
