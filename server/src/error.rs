@@ -1,10 +1,9 @@
-//! The one error type every API call answers with, and the one place sqlx errors are translated.
+//! The one error type every API call answers with, the catalog errors it wraps, and the one place
+//! sqlx errors are translated. A leaf: it imports nothing from the crate.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use lakeport_wire::ErrorBody;
-
-use crate::catalogs::CatalogError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -169,3 +168,54 @@ impl From<sqlx::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Why a catalog call failed, and whether trying again may help.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{0}")]
+    InvalidConfig(String),
+    #[error("{0}")]
+    AccessDenied(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Unreachable(String),
+    /// The source answered, but with something we cannot use (e.g. a corrupt Parquet file).
+    #[error("{0}")]
+    BadData(String),
+    #[error("{0}")]
+    Transient(String),
+    /// The outbound request policy forbids the host (see `outbound`).
+    #[error("{0}")]
+    OutboundRefused(String),
+}
+
+impl CatalogError {
+    pub fn retryable(&self) -> bool {
+        matches!(self, Self::Unreachable(_) | Self::Transient(_))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::InvalidConfig(_)
+            | Self::AccessDenied(_)
+            | Self::Unreachable(_)
+            | Self::BadData(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Transient(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::OutboundRefused(_) => StatusCode::FORBIDDEN,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidConfig(_) => "CATALOG_INVALID_CONFIG",
+            Self::AccessDenied(_) => "CATALOG_ACCESS_DENIED",
+            Self::NotFound(_) => "CATALOG_NOT_FOUND",
+            Self::Unreachable(_) => "CATALOG_UNREACHABLE",
+            Self::BadData(_) => "CATALOG_BAD_DATA",
+            Self::Transient(_) => "CATALOG_TRANSIENT",
+            Self::OutboundRefused(_) => "OUTBOUND_REFUSED",
+        }
+    }
+}

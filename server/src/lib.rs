@@ -1,4 +1,22 @@
 //! Lakeport: brings lake data into a queryable segment store and keeps it in sync.
+//!
+//! Imports point one way, down this list; a module may use its own layer and the ones
+//! below it, never one above (`tests/layers.rs` checks every `crate::`/`super::` path):
+//!
+//! 1. wiring: `startup` (and `main`, `demo`): builds and runs everything.
+//! 2. edge: `api` (REST handlers), `ui` (pages), `http` (headers, timeouts, limits).
+//! 3. service: `service` (the logic behind the handlers), `auth` (who is calling).
+//! 4. context: `state` ([`state::AppState`]), what requests and the watcher share.
+//! 5. engines: `preview`, `sync`, `query`, and `auth::throttle` (which state holds).
+//! 6. `sources`: saved connections and their secrets, resolved for a source.
+//! 7. backends: `catalogs` (lakes), `store` (Postgres), `segments` (deep store).
+//! 8. foundation: `model`, `config`, `error` (which imports nothing from the crate).
+//!
+//! `AppState` bundles parts of several lower layers, so it sits above them: only the
+//! edge, service and auth take it. The layers below get just the parts they need,
+//! which state hands out as narrower contexts: [`sources::SourceContext`] (pool,
+//! secret box, config) for preview and sources, [`sync::context::SyncEnv`] for the
+//! watcher. Within a layer modules may use one another, but not in a cycle.
 
 pub mod api;
 pub mod auth;
@@ -12,6 +30,7 @@ pub mod preview;
 pub mod query;
 pub mod segments;
 pub mod service;
+pub mod sources;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -28,7 +28,7 @@ impl Application {
     /// Opens (or starts) the database, applies migrations and binds the listener.
     /// A port of 0 picks a free one: see [`Application::port`].
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        crate::sync::schedule::parse(&config.sync.default_schedule)
+        crate::model::schedule::parse(&config.sync.default_schedule)
             .map_err(|e| anyhow::anyhow!("sync.default_schedule: {e}"))?;
         let session = crate::catalogs::aws_credentials::SESSION_SECS;
         if !session.contains(&config.aws.assume_role_duration_secs) {
@@ -86,11 +86,10 @@ impl Application {
             database,
         } = self;
         let (stop_tx, stop_rx) = watch::channel(false);
-        let workers = state
-            .config
-            .sync
-            .workers_enabled
-            .then(|| tokio::spawn(sync::worker::run_workers(state.clone(), stop_rx.clone())));
+        let workers =
+            state.config.sync.workers_enabled.then(|| {
+                tokio::spawn(sync::worker::run_workers(state.sync_env(), stop_rx.clone()))
+            });
         let app = router(state.clone());
         let session_sweeper = tokio::spawn(auth::session::sweep_expired(state.pool.clone()));
         tracing::info!(addr = %state.config.listen_addr, worker = %state.worker_id, "Lakeport is listening");

@@ -9,7 +9,9 @@ use crate::auth::throttle::SignInThrottle;
 use crate::config::Config;
 use crate::query::QueryEngine;
 use crate::segments::DeepStore;
+use crate::sources::SourceContext;
 use crate::store::secrets::SecretBox;
+use crate::sync::context::SyncEnv;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -59,6 +61,27 @@ impl AppState {
 
     pub async fn woken(&self) {
         self.wake.notified().await
+    }
+
+    /// The parts the watcher needs: its own copy of the handles, woken by [`Self::wake_workers`].
+    pub fn sync_env(&self) -> SyncEnv {
+        SyncEnv {
+            pool: self.pool.clone(),
+            config: self.config.clone(),
+            secrets: self.secrets.clone(),
+            deep_store: self.deep_store.clone(),
+            worker_id: self.worker_id.clone(),
+            wake: self.wake.clone(),
+        }
+    }
+
+    /// The parts a source lookup needs, for the layers that may not take the whole state.
+    pub fn sources(&self) -> SourceContext<'_> {
+        SourceContext {
+            pool: &self.pool,
+            secrets: &self.secrets,
+            config: &self.config,
+        }
     }
 }
 

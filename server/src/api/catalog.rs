@@ -99,5 +99,5 @@ pub async fn preview(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<PreviewRequest>,
 ) -> ApiResult<Json<PreviewResponse>> {
-    Ok(Json(preview::preview(&state, request).await?))
+    Ok(Json(preview::preview(&state.sources(), request).await?))
 }

@@ -10,9 +10,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 
-/// Where Swagger UI is served.
-pub const SWAGGER_PATH: &str = "/api-docs";
-pub const OPENAPI_PATH: &str = "/openapi.json";
+pub use crate::auth::{OPENAPI_PATH, SWAGGER_PATH};
 
 #[derive(OpenApi)]
 #[openapi(

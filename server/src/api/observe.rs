@@ -248,10 +248,10 @@ pub async fn explain_schedule(
     let expression = query
         .schedule
         .ok_or_else(|| ApiError::invalid("schedule", "is required, e.g. '0 */5 * * * ?'"))?;
-    let next = crate::sync::schedule::next_runs(&expression, chrono::Utc::now(), 5)
+    let next = crate::model::schedule::next_runs(&expression, chrono::Utc::now(), 5)
         .map_err(|e| ApiError::invalid("schedule", e))?;
     Ok(Json(ScheduleExplained {
-        description: crate::sync::schedule::describe(&expression),
+        description: crate::model::schedule::describe(&expression),
         next_runs_ms: next.iter().map(|t| t.timestamp_millis()).collect(),
         schedule: expression,
     }))

@@ -30,8 +30,6 @@ use crate::store;
 
 pub use session::{CSRF_HEADER, SessionData};
 
-use crate::api::docs::{OPENAPI_PATH, SWAGGER_PATH};
-
 /// The signed-in caller, put into every authenticated request's extensions.
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -53,6 +51,10 @@ pub enum Via {
 
 /// Where the sign-in page lives; pages send anonymous visitors there.
 pub const SIGN_IN_PAGE: &str = "/ui/sign-in";
+
+/// The OpenAPI document and its Swagger UI, both public (see `api::docs`).
+pub const OPENAPI_PATH: &str = "/openapi.json";
+pub const SWAGGER_PATH: &str = "/api-docs";
 
 /// Paths anyone may request: probes, the sign-in page and its assets, and the API description.
 fn is_public(path: &str) -> bool {

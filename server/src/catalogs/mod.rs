@@ -13,11 +13,11 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use axum::http::StatusCode;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
 use crate::config::Config;
+pub use crate::error::CatalogError;
 pub use params::{SourceSpec, parse_source};
 
 pub use lakeport_wire::connections::{BrowseItem, BrowseKind};
@@ -31,57 +31,6 @@ pub struct SourceFile {
     /// What changes when the file is re-written: the S3 ETag, or mtime+size on disk.
     pub etag: String,
     pub last_modified: Option<DateTime<Utc>>,
-}
-
-/// Why a catalog call failed, and whether trying again may help.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum CatalogError {
-    #[error("{0}")]
-    InvalidConfig(String),
-    #[error("{0}")]
-    AccessDenied(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Unreachable(String),
-    /// The source answered, but with something we cannot use (e.g. a corrupt Parquet file).
-    #[error("{0}")]
-    BadData(String),
-    #[error("{0}")]
-    Transient(String),
-    /// The outbound request policy forbids the host (see `outbound`).
-    #[error("{0}")]
-    OutboundRefused(String),
-}
-
-impl CatalogError {
-    pub fn retryable(&self) -> bool {
-        matches!(self, Self::Unreachable(_) | Self::Transient(_))
-    }
-
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::InvalidConfig(_)
-            | Self::AccessDenied(_)
-            | Self::Unreachable(_)
-            | Self::BadData(_) => StatusCode::BAD_REQUEST,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Transient(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::OutboundRefused(_) => StatusCode::FORBIDDEN,
-        }
-    }
-
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::InvalidConfig(_) => "CATALOG_INVALID_CONFIG",
-            Self::AccessDenied(_) => "CATALOG_ACCESS_DENIED",
-            Self::NotFound(_) => "CATALOG_NOT_FOUND",
-            Self::Unreachable(_) => "CATALOG_UNREACHABLE",
-            Self::BadData(_) => "CATALOG_BAD_DATA",
-            Self::Transient(_) => "CATALOG_TRANSIENT",
-            Self::OutboundRefused(_) => "OUTBOUND_REFUSED",
-        }
-    }
 }
 
 pub type CatalogResult<T> = Result<T, CatalogError>;

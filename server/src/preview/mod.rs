@@ -19,8 +19,7 @@ use crate::model::schema::{TableSchema, segment_arrow_schema};
 use crate::model::table_config::TableConfig;
 use crate::model::values::rows_as_objects;
 use crate::segments::builder::{SegmentPlan, conform};
-use crate::service::connections;
-use crate::state::AppState;
+use crate::sources::{self, SourceContext};
 use infer::{Inference, PartitionColumn, UnionSchema};
 
 /// Files whose footers are read to build the union schema: enough to catch a
@@ -96,7 +95,10 @@ fn partition_columns(files: &[SourceFile]) -> Vec<PartitionColumn> {
     columns
 }
 
-pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<PreviewResponse> {
+pub async fn preview(
+    cx: &SourceContext<'_>,
+    request: PreviewRequest,
+) -> ApiResult<PreviewResponse> {
     let PreviewRequest {
         table_config,
         config: options,
@@ -111,15 +113,15 @@ pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<Pre
     }
     let (kind, params) = table_config.sync_task()?;
     let at = format!("tableConfig.task.taskTypeConfigsMap.{kind}");
-    let source = connections::resolve(state, params, &at).await?;
-    let sample = sample_source(state, &source.spec, &options).await?;
-    connections::remember(state, &source, None).await?;
+    let source = sources::resolve(cx, params, &at).await?;
+    let sample = sample_source(cx, &source.spec, &options).await?;
+    sources::remember(cx, &source, None).await?;
 
     if let Some(uris) = sample.file_uris {
         return Ok(PreviewResponse {
             schema: None,
             table_configs: PreviewConfigs {
-                offline: enrich_config(&table_config, None, &state.config.sync.default_schedule),
+                offline: enrich_config(&table_config, None, &cx.config.sync.default_schedule),
             },
             rows: vec![],
             source_rows: vec![],
@@ -211,7 +213,7 @@ pub async fn preview(state: &AppState, request: PreviewRequest) -> ApiResult<Pre
             offline: enrich_config(
                 &table_config,
                 Some(&schema),
-                &state.config.sync.default_schedule,
+                &cx.config.sync.default_schedule,
             ),
         },
         summary: PreviewSummary {
@@ -252,13 +254,13 @@ impl Sample {
 }
 
 async fn sample_source(
-    state: &AppState,
+    cx: &SourceContext<'_>,
     spec: &SourceSpec,
     options: &PreviewOptions,
 ) -> ApiResult<Sample> {
     let max = options.sampling.max;
     if let SourceSpec::IcebergRest(rest) = spec {
-        let catalog = IcebergRestCatalog::open(rest, &state.config).await?;
+        let catalog = IcebergRestCatalog::open(rest, cx.config).await?;
         let table = catalog.open_table().await?.table;
         if options.preview_files.preview_files_only {
             let uris = iceberg_table::data_files(&table).await?;
@@ -275,7 +277,7 @@ async fn sample_source(
         });
     }
 
-    let catalog = catalogs::open(spec, &state.config).await?;
+    let catalog = catalogs::open(spec, cx.config).await?;
     let files = catalog.list_files().await?;
     if options.preview_files.preview_files_only {
         let uris: Vec<String> = files.iter().map(|f| catalog.file_uri(f)).collect();
@@ -410,7 +412,7 @@ pub fn enrich_config(
             .entry("executor".into())
             .or_insert_with(|| "controller".into());
     }
-    connections::mask(&mut config);
+    sources::mask(&mut config);
     config
 }
 

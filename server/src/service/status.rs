@@ -10,6 +10,7 @@ use crate::catalogs::iceberg_rest::{IcebergRestCatalog, snapshots};
 use crate::catalogs::{self, SourceSpec};
 use crate::error::{ApiError, ApiResult};
 use crate::service::tables;
+use crate::sources;
 use crate::state::AppState;
 use crate::store::{self, runs::SyncRun};
 
@@ -128,7 +129,7 @@ pub async fn source_file_count(
     snapshot_id: Option<i64>,
 ) -> ApiResult<SourceFileCount> {
     let table = tables::load(state, name).await?;
-    let spec = tables::stored_source(state, &table).await?;
+    let spec = sources::stored_source(&state.sources(), &table).await?;
     let count = match &spec {
         SourceSpec::IcebergRest(rest) => {
             let catalog = IcebergRestCatalog::open(rest, &state.config).await?;

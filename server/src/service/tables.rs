@@ -11,13 +11,14 @@ use crate::catalogs::iceberg_rest::IcebergRestCatalog;
 use crate::catalogs::iceberg_rest::evolution::FieldBindings;
 use crate::catalogs::{self, SourceSpec};
 use crate::error::{ApiError, ApiResult};
+use crate::model::schedule;
 use crate::model::schema::{FieldRole, TableSchema, source_types_json};
 use crate::model::table_config::{OFFLINE_SUFFIX, TableConfig};
 use crate::preview;
-use crate::service::{connections, schemas};
+use crate::service::schemas;
+use crate::sources::{self, ResolvedSource};
 use crate::state::AppState;
 use crate::store::{self, tables::NewTable};
-use crate::sync::schedule;
 
 /// `name` or `name_OFFLINE` → `name_OFFLINE`, the key tables are stored under.
 pub fn name_with_type(name: &str) -> String {
@@ -35,22 +36,11 @@ pub async fn load(state: &AppState, name: &str) -> ApiResult<store::tables::Tabl
         })
 }
 
-/// The source of an existing table, with the secrets of its saved connection.
-pub async fn stored_source(
-    state: &AppState,
-    table: &store::tables::TableRow,
-) -> ApiResult<SourceSpec> {
-    let config: TableConfig =
-        serde_json::from_value(table.config.clone()).map_err(ApiError::internal)?;
-    let (_, params) = config.sync_task()?;
-    connections::resolve_stored(state, params, table.connection_id).await
-}
-
 /// Everything about a table config that can be checked before touching the database.
 struct Checked {
     config: TableConfig,
     schema: TableSchema,
-    source: connections::ResolvedSource,
+    source: ResolvedSource,
     schedule: String,
     enabled: bool,
 }
@@ -102,7 +92,7 @@ async fn check(state: &AppState, body: Value) -> ApiResult<Checked> {
             ));
         }
     };
-    let source = connections::resolve(state, params, &at).await?;
+    let source = sources::resolve(&state.sources(), params, &at).await?;
     Ok(Checked {
         schema,
         source,
@@ -158,14 +148,14 @@ pub async fn create(state: &AppState, body: Value) -> ApiResult<StatusMessage> {
         return Err(ApiError::Conflict(format!("table '{name}' already exists")));
     }
     let (source_types, iceberg_bindings) = inspect_source(state, &source.spec, &schema).await?;
-    let connection_id = connections::remember(state, &source, None)
+    let connection_id = sources::remember(&state.sources(), &source, None)
         .await?
         .or(source.connection_id);
 
     config.table_name = name.clone();
     config.table_type = Some("OFFLINE".into());
     config.segments_config.schema_name = Some(schema.schema_name.clone());
-    connections::mask(&mut config);
+    sources::mask(&mut config);
     let stored = serde_json::to_value(&config).map_err(ApiError::internal)?;
     let segment_types = source_types_json(&source_types);
 
@@ -228,13 +218,13 @@ pub async fn update(state: &AppState, path_name: &str, body: Value) -> ApiResult
             "the source of an existing table cannot be changed (its loaded files would no longer match); create a new table instead",
         ));
     }
-    let connection_id = connections::remember(state, &source, None)
+    let connection_id = sources::remember(&state.sources(), &source, None)
         .await?
         .or(existing.connection_id);
     config.table_name = existing.name.clone();
     config.table_type = Some("OFFLINE".into());
     config.segments_config.schema_name = Some(schema.schema_name.clone());
-    connections::mask(&mut config);
+    sources::mask(&mut config);
     let stored = serde_json::to_value(&config).map_err(ApiError::internal)?;
 
     let mut tx = state.pool.begin().await?;

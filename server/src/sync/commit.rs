@@ -4,7 +4,7 @@
 use anyhow::bail;
 
 use super::build::FileOutcome;
-use super::run::RunContext;
+use super::context::RunContext;
 use crate::segments::DeepStore;
 use crate::store::runs::RunProgress;
 use crate::store::segments::NewSegment;
@@ -38,7 +38,7 @@ pub async fn commit(
 ) -> anyhow::Result<()> {
     let table = &ctx.table.name;
     let mut next = *progress;
-    let mut tx = ctx.state.pool.begin().await?;
+    let mut tx = ctx.env.pool.begin().await?;
     if !store::tasks::fence(&mut tx, table, ctx.claim.token).await? {
         bail!("this worker lost the table's lease before committing; another worker carries on");
     }
@@ -127,7 +127,7 @@ pub async fn commit(
     tx.commit().await?;
     *progress = next;
     for location in unreferenced {
-        ctx.state.deep_store.remove(&location);
+        ctx.env.deep_store.remove(&location);
     }
     Ok(())
 }

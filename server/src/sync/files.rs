@@ -8,7 +8,7 @@ use futures::StreamExt;
 
 use super::build::FileOutcome;
 use super::commit::{Advance, commit};
-use super::run::{RunContext, RunOutcome};
+use super::context::{RunContext, RunOutcome};
 use crate::catalogs::{self, Catalog, SourceFile, SourceSpec, reader};
 use crate::store::runs::RunProgress;
 use crate::store::{self};
@@ -18,8 +18,8 @@ pub async fn execute(
     spec: &SourceSpec,
     progress: &mut RunProgress,
 ) -> anyhow::Result<RunOutcome> {
-    let state = ctx.state;
-    let catalog = catalogs::open(spec, &state.config)
+    let env = ctx.env;
+    let catalog = catalogs::open(spec, &env.config)
         .await
         .map_err(|e| anyhow!("{e}"))?;
     let listed = catalog
@@ -28,16 +28,16 @@ pub async fn execute(
         .map_err(|e| anyhow!("listing {}: {e}", catalog.root_uri()))?;
     progress.files_listed = listed.len() as i32;
 
-    let ledger = store::files::by_key(&state.pool, &ctx.table.name).await?;
+    let ledger = store::files::by_key(&env.pool, &ctx.table.name).await?;
     let to_load: Vec<SourceFile> = listed
         .into_iter()
         .filter(|file| !ledger.get(&file.key).is_some_and(|e| e.is_loaded(file)))
         .collect();
     progress.files_discovered = to_load.len() as i32;
-    store::runs::record_progress(&state.pool, ctx.run_id, progress).await?;
+    store::runs::record_progress(&env.pool, ctx.run_id, progress).await?;
 
     let mut failures = Vec::new();
-    let batch_size = state.config.sync.commit_batch_files.max(1);
+    let batch_size = env.config.sync.commit_batch_files.max(1);
     for chunk in to_load.chunks(batch_size) {
         ctx.ensure_lease()?;
         let outcomes: Vec<FileOutcome> = futures::stream::iter(
@@ -46,7 +46,7 @@ pub async fn execute(
                 .cloned()
                 .map(|file| load_file(ctx, catalog.clone(), file)),
         )
-        .buffer_unordered(state.config.sync.file_concurrency.max(1))
+        .buffer_unordered(env.config.sync.file_concurrency.max(1))
         .collect()
         .await;
         commit(ctx, &outcomes, &[], Advance::Watermark, progress).await?;

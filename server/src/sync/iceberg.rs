@@ -14,7 +14,7 @@ use iceberg::table::Table;
 
 use super::build::FileOutcome;
 use super::commit::{Advance, SNAPSHOT_ID, commit};
-use super::run::{RunContext, RunOutcome};
+use super::context::{RunContext, RunOutcome};
 use crate::catalogs::iceberg_rest::IcebergRestCatalog;
 use crate::catalogs::iceberg_rest::evolution::FieldBindings;
 use crate::catalogs::iceberg_rest::snapshots::{self, ExpectedRows, PlannedFile};
@@ -28,8 +28,8 @@ pub async fn execute(
     spec: &IcebergRestSpec,
     progress: &mut RunProgress,
 ) -> anyhow::Result<RunOutcome> {
-    let pool = &ctx.state.pool;
-    let catalog = IcebergRestCatalog::open(spec, &ctx.state.config)
+    let pool = &ctx.env.pool;
+    let catalog = IcebergRestCatalog::open(spec, &ctx.env.config)
         .await
         .map_err(|e| {
             anyhow!(
@@ -115,7 +115,7 @@ async fn sync_snapshot(
     projection: &Arc<Vec<(String, i32)>>,
     progress: &mut RunProgress,
 ) -> anyhow::Result<RunOutcome> {
-    let state = ctx.state;
+    let env = ctx.env;
     let snapshot_id = snapshot.snapshot_id();
     let field_ids: Vec<i32> = projection.iter().map(|(_, id)| *id).collect();
     let planned = snapshots::plan(table, snapshot_id, &field_ids)
@@ -123,7 +123,7 @@ async fn sync_snapshot(
         .map_err(|e| anyhow!("planning its files: {e}"))?;
     progress.files_listed = planned.len() as i32;
 
-    let ledger = store::files::by_key(&state.pool, &ctx.table.name).await?;
+    let ledger = store::files::by_key(&env.pool, &ctx.table.name).await?;
     let live: HashSet<&str> = planned.iter().map(|p| p.file.key.as_str()).collect();
     let removed: Vec<String> = ledger
         .keys()
@@ -146,7 +146,7 @@ async fn sync_snapshot(
         }
     }
     progress.files_discovered += to_load.len() as i32;
-    store::runs::record_progress(&state.pool, ctx.run_id, progress).await?;
+    store::runs::record_progress(&env.pool, ctx.run_id, progress).await?;
 
     let mut notes = Vec::new();
     let expected_rows = match snapshots::expected_rows(snapshot) {
@@ -161,7 +161,7 @@ async fn sync_snapshot(
         expected_rows,
     };
 
-    let batch_size = state.config.sync.commit_batch_files.max(1);
+    let batch_size = env.config.sync.commit_batch_files.max(1);
     let chunks: Vec<Vec<PlannedFile>> = chunked(to_load, batch_size);
     let chunk_count = chunks.len();
     let mut held: Vec<FileOutcome> = Vec::new();
@@ -173,7 +173,7 @@ async fn sync_snapshot(
                 .into_iter()
                 .map(|file| load_file(ctx, table.clone(), projection.clone(), file)),
         )
-        .buffer_unordered(state.config.sync.file_concurrency.max(1))
+        .buffer_unordered(env.config.sync.file_concurrency.max(1))
         .collect()
         .await;
         failures.extend(
@@ -202,7 +202,7 @@ async fn sync_snapshot(
             held.into_iter().partition(Result::is_ok);
         commit(ctx, &failed, &[], Advance::Nothing, progress).await?;
         for (_, name, _) in built.into_iter().flatten() {
-            ctx.state
+            ctx.env
                 .deep_store
                 .remove(&crate::segments::DeepStore::location(
                     &ctx.table.name,

@@ -2,10 +2,10 @@
 
 mod build;
 mod commit;
+pub mod context;
 mod files;
 mod iceberg;
 pub mod run;
-pub mod schedule;
 pub mod worker;
 
 pub use commit::{SNAPSHOT_ID, TIMESTAMP};

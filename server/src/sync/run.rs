@@ -2,18 +2,18 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 
 use super::build::SegmentTarget;
+use super::context::{RunContext, RunOutcome, SyncEnv};
 use super::{files, iceberg};
 use crate::catalogs::SourceSpec;
 use crate::model::schema::{TableSchema, parse_source_types, segment_arrow_schema};
 use crate::model::table_config::TableConfig;
 use crate::segments::builder::SegmentPlan;
-use crate::service::tables;
-use crate::state::AppState;
+use crate::sources;
 use crate::store::runs::RunProgress;
 use crate::store::tables::TableRow;
 use crate::store::{self, tasks::Claim};
@@ -21,55 +21,21 @@ use crate::store::{self, tasks::Claim};
 pub const STATUS_COMPLETED: &str = "COMPLETED";
 pub const STATUS_FAILED: &str = "FAILED";
 
-/// What a run works with: the table, its lease, and where its segments go.
-pub struct RunContext<'a> {
-    pub state: &'a AppState,
-    pub table: &'a TableRow,
-    pub claim: &'a Claim,
-    pub run_id: i64,
-    pub lost: &'a AtomicBool,
-    pub target: SegmentTarget,
-}
-
-impl RunContext<'_> {
-    /// Stops a run whose lease was taken over, before it does more work.
-    pub fn ensure_lease(&self) -> anyhow::Result<()> {
-        if self.lost.load(Ordering::SeqCst) {
-            bail!("this worker lost the table's lease; another worker carries on");
-        }
-        Ok(())
-    }
-
-    pub fn schema(&self) -> &TableSchema {
-        &self.target.plan.schema
-    }
-}
-
-/// How a run ended when nothing stopped it outright.
-#[derive(Debug, Default)]
-pub struct RunOutcome {
-    /// Files that could not be loaded, with the reason: `(file key, error)`.
-    pub failures: Vec<(String, String)>,
-    /// What a person should know about a run that is not an error.
-    pub notes: Vec<String>,
-}
-
 /// Runs one sync of a claimed table and records its outcome. Errors are returned
 /// only when even the outcome could not be written.
 pub async fn run_table(
-    state: &AppState,
+    env: &SyncEnv,
     claim: &Claim,
     lost: &AtomicBool,
 ) -> anyhow::Result<&'static str> {
-    let Some(table) = store::tables::get(&state.pool, &claim.table_name).await? else {
+    let Some(table) = store::tables::get(&env.pool, &claim.table_name).await? else {
         return Ok("table deleted");
     };
-    store::runs::fail_abandoned(&state.pool, &table.name).await?;
-    let run_id =
-        store::runs::start(&state.pool, &table.name, &claim.trigger, &state.worker_id).await?;
+    store::runs::fail_abandoned(&env.pool, &table.name).await?;
+    let run_id = store::runs::start(&env.pool, &table.name, &claim.trigger, &env.worker_id).await?;
     let mut progress = RunProgress::default();
-    let outcome = execute(state, &table, claim, run_id, lost, &mut progress).await;
-    let checkpoint = store::checkpoints::get(&state.pool, &table.name)
+    let outcome = execute(env, &table, claim, run_id, lost, &mut progress).await;
+    let checkpoint = store::checkpoints::get(&env.pool, &table.name)
         .await?
         .map(|c| c.checkpoint_value);
     let (status, error, notes) = match outcome {
@@ -90,9 +56,9 @@ pub async fn run_table(
         Err(err) => (STATUS_FAILED, Some(format!("{err:#}")), vec![]),
     };
     let note = (!notes.is_empty()).then(|| notes.join("; "));
-    store::runs::record_progress(&state.pool, run_id, &progress).await?;
+    store::runs::record_progress(&env.pool, run_id, &progress).await?;
     store::runs::finish(
-        &state.pool,
+        &env.pool,
         run_id,
         status,
         checkpoint.as_deref(),
@@ -104,7 +70,7 @@ pub async fn run_table(
 }
 
 async fn execute(
-    state: &AppState,
+    env: &SyncEnv,
     table: &TableRow,
     claim: &Claim,
     run_id: i64,
@@ -113,10 +79,10 @@ async fn execute(
 ) -> anyhow::Result<RunOutcome> {
     let config: TableConfig = serde_json::from_value(table.config.clone())
         .context("stored table config is unreadable")?;
-    let spec = tables::stored_source(state, table)
+    let spec = sources::stored_source(&env.sources(), table)
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    let schema_body = store::schemas::get(&state.pool, &table.schema_name)
+    let schema_body = store::schemas::get(&env.pool, &table.schema_name)
         .await?
         .ok_or_else(|| anyhow!("schema '{}' no longer exists", table.schema_name))?;
     let schema: TableSchema =
@@ -132,9 +98,9 @@ async fn execute(
         schema,
     });
 
-    let committed = store::segments::for_table(&state.pool, &table.name).await?;
+    let committed = store::segments::for_table(&env.pool, &table.name).await?;
     let referenced: HashSet<String> = committed.iter().map(|s| s.location.clone()).collect();
-    let orphans = state
+    let orphans = env
         .deep_store
         .collect_orphans(&table.name, &referenced)
         .context("collecting orphan segment files")?;
@@ -143,14 +109,14 @@ async fn execute(
     }
 
     let ctx = RunContext {
-        state,
+        env,
         table,
         claim,
         run_id,
         lost,
         target: SegmentTarget {
             plan,
-            store: state.deep_store.clone(),
+            store: env.deep_store.clone(),
             table_name: table.name.clone(),
             raw_name: table.raw_name.clone(),
         },
