@@ -220,8 +220,35 @@ pub struct ScheduleExplained {
 /// `GET /tables`: the names, or with `?view=summary` each table's state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TableListing {
+    pub tables: Vec<TableListEntry>,
+}
+
+/// A name (`view=names`) or a summary (`view=summary`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
-pub enum TableListing {
-    Names(TableNames),
-    Summaries(TableSummaries),
+pub enum TableListEntry {
+    Name(String),
+    Summary(TableSummary),
+}
+
+impl From<TableNames> for TableListing {
+    fn from(names: TableNames) -> Self {
+        Self {
+            tables: names.tables.into_iter().map(TableListEntry::Name).collect(),
+        }
+    }
+}
+
+impl From<TableSummaries> for TableListing {
+    fn from(summaries: TableSummaries) -> Self {
+        Self {
+            tables: summaries
+                .tables
+                .into_iter()
+                .map(TableListEntry::Summary)
+                .collect(),
+        }
+    }
 }

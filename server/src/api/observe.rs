@@ -23,8 +23,10 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct ScheduleQuery {
     /// `ExternalTableSyncTask` or `IcebergIngestionTask`.
+    #[param(required = true, pattern = "^(ExternalTableSyncTask|IcebergIngestionTask)$")]
     task_type: Option<String>,
     /// The table, with or without its `_OFFLINE` suffix.
+    #[param(required = true)]
     table_name: Option<String>,
 }
 
@@ -77,9 +79,13 @@ pub async fn schedule(
 #[into_params(parameter_in = Query)]
 pub struct PeriodicQuery {
     /// The task type to run, e.g. `IcebergIngestionTask`.
+    #[param(required = true, pattern = "^(ExternalTableSyncTask|IcebergIngestionTask)$")]
     taskname: Option<String>,
+    #[param(required = true)]
     table_name: Option<String>,
     #[serde(rename = "type")]
+    /// Only `OFFLINE`: external tables are OFFLINE tables.
+    #[param(pattern = "^OFFLINE$")]
     table_type: Option<String>,
 }
 
@@ -230,6 +236,7 @@ pub async fn segments(
 #[into_params(parameter_in = Query)]
 pub struct ExplainQuery {
     /// A Quartz cron expression, e.g. `0 */5 * * * ?`.
+    #[param(required = true)]
     schedule: Option<String>,
 }
 
@@ -255,4 +262,18 @@ pub async fn explain_schedule(
         next_runs_ms: next.iter().map(|t| t.timestamp_millis()).collect(),
         schedule: expression,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The documented task-type pattern names exactly the task types Lakeport runs.
+    #[test]
+    fn the_task_type_pattern_matches_the_sync_task_types() {
+        let source = include_str!("observe.rs");
+        let documented = format!(
+            "^({})$",
+            crate::model::table_config::SYNC_TASK_TYPES.join("|")
+        );
+        assert_eq!(source.matches(&documented).count(), 2, "{documented}");
+    }
 }

@@ -34,6 +34,7 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `names` (the default) or `summary`.
+    #[param(pattern = "^(names|summary)$")]
     view: Option<String>,
 }
 
@@ -50,10 +51,8 @@ pub async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<TableListing>> {
     match query.view.as_deref() {
-        None | Some("names") => Ok(Json(TableListing::Names(tables::list(&state).await?))),
-        Some("summary") => Ok(Json(TableListing::Summaries(
-            status::summaries(&state).await?,
-        ))),
+        None | Some("names") => Ok(Json(tables::list(&state).await?.into())),
+        Some("summary") => Ok(Json(status::summaries(&state).await?.into())),
         Some(other) => Err(ApiError::invalid(
             "view",
             format!("'{other}' is not a view; use 'names' or 'summary'"),
@@ -108,7 +107,8 @@ pub async fn delete(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StateQuery {
-    /// `enable` or `disable`.
+    /// `enable` or `disable` (any case).
+    #[param(pattern = "^([eE][nN][aA][bB][lL][eE]|[dD][iI][sS][aA][bB][lL][eE])$")]
     state: String,
 }
 
