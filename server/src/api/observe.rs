@@ -44,9 +44,11 @@ pub async fn schedule(
     let table = query
         .table_name
         .ok_or_else(|| ApiError::invalid("tableName", "is required"))?;
-    let name = tables::trigger(&state, &table, "MANUAL").await?;
+    // Calls made before a run starts share one request, so they return the same
+    // name: one run serves them all (as Pinot does not queue a second task either).
+    let (name, request_id) = tables::trigger_named(&state, &table, "MANUAL").await?;
     Ok(Json(json!({
-        task_type.clone(): format!("Task_{task_type}_{name}_{}", chrono::Utc::now().timestamp_millis()),
+        task_type.clone(): status::task_name(&task_type, &name, request_id),
         "status": format!("{task_type} scheduled for table: {name}"),
     })))
 }
@@ -86,6 +88,8 @@ pub async fn periodic_run(
     ))
 }
 
+/// `GET /tasks/{taskType}/{table}/taskstates`, and Pinot's `GET /tasks/{taskType}/{table}/state`,
+/// which answers the same map of task name to task state for one table.
 pub async fn task_states(
     State(state): State<AppState>,
     Path((task_type, table)): Path<(String, String)>,

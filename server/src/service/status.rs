@@ -175,23 +175,37 @@ pub async fn segments(state: &AppState, name: &str) -> ApiResult<Value> {
     Ok(json!({ "tableNameWithType": table.name, "segments": segments }))
 }
 
-/// Pinot's task-state map: one entry per run, keyed by a task name.
+/// A task's name: `id` is the schedule request's id for a run that served one (the
+/// name `/tasks/schedule` returned), else the run's id (scheduled runs, and runs
+/// from before request ids, keep the names they always had).
+pub fn task_name(task_type: &str, table: &str, id: i64) -> String {
+    format!("Task_{task_type}_{table}_{id}")
+}
+
+/// Pinot's task-state map: one entry per run, keyed by a task name, plus a schedule
+/// request no run has taken yet as `NOT_STARTED` (Helix's state for a task not begun).
 pub async fn task_states(state: &AppState, task_type: &str, name: &str) -> ApiResult<Value> {
     let table = tables::load(state, name).await?;
+    // The task row is read before the runs: a run takes the request in the same
+    // commit that records it, so the name is in one read or the other, never neither.
+    let waiting = store::tasks::state(&state.pool, &table.name)
+        .await?
+        .and_then(|t| t.request_id);
     let history = store::runs::history(&state.pool, &table.name, HISTORY).await?;
-    let states: serde_json::Map<String, Value> = history
-        .iter()
-        .map(|run| {
-            let state = match run.status.as_str() {
-                "RUNNING" => "IN_PROGRESS",
-                other => other,
-            };
-            (
-                format!("Task_{task_type}_{}_{}", table.name, run.id),
-                json!(state),
-            )
-        })
-        .collect();
+    let mut states = serde_json::Map::new();
+    if let Some(id) = waiting {
+        states.insert(task_name(task_type, &table.name, id), json!("NOT_STARTED"));
+    }
+    for run in &history {
+        let state = match run.status.as_str() {
+            "RUNNING" => "IN_PROGRESS",
+            other => other,
+        };
+        states.insert(
+            task_name(task_type, &table.name, run.request_id.unwrap_or(run.id)),
+            json!(state),
+        );
+    }
     Ok(Value::Object(states))
 }
 
