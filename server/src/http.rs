@@ -11,6 +11,19 @@ use axum::response::{IntoResponse, Response};
 use crate::config::Config;
 use crate::error::ApiError;
 
+/// The path StarTree Cloud's data-plane proxy puts before every controller path
+/// (`https://<host>/api/pinot/tables`); the API answers under it too.
+pub const PINOT_PREFIX: &str = "/api/pinot";
+
+/// The controller path a request names, with [`PINOT_PREFIX`] taken off.
+pub fn without_pinot_prefix(path: &str) -> &str {
+    match path.strip_prefix(PINOT_PREFIX) {
+        Some(rest) if rest.starts_with('/') => rest,
+        Some("") => "/",
+        _ => path,
+    }
+}
+
 /// A page render hands the CSP nonce of its inline scripts to [`envelope`]
 /// under this header, which never leaves the server.
 pub const NONCE_HEADER: HeaderName = HeaderName::from_static("x-lakeport-csp-nonce");

@@ -77,6 +77,8 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
+    // The same rules hold under StarTree Cloud's proxy prefix.
+    let controller_path = crate::http::without_pinot_prefix(&path).to_owned();
     let unsafe_method = !matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -86,7 +88,7 @@ pub async fn authenticate(
     }
     // Probes and assets never touch the database for a session or token, so
     // `/ready` tells the truth about the database itself.
-    if is_public(&path) {
+    if is_public(&controller_path) {
         return next.run(request).await;
     }
     let principal = match identify(&state, &session, request.headers()).await {
@@ -96,7 +98,7 @@ pub async fn authenticate(
     match principal {
         Some(principal) => {
             if unsafe_method
-                && path != SIGN_OUT
+                && controller_path != SIGN_OUT
                 && let Via::Session { csrf_token } = &principal.via
                 && !session::csrf_matches(request.headers(), csrf_token)
             {
