@@ -76,11 +76,7 @@ pub fn SchemaStep(wizard: Wizard) -> impl IntoView {
     let preview = Action::new_local(move |include_partitions: &bool| {
         let provider = wizard.provider.get_untracked();
         let task_type = provider.map_or("ExternalTableSyncTask", |p| p.task_type());
-        let name = wizard
-            .selection
-            .get_untracked()
-            .map(|s| s.suggested_table_name())
-            .unwrap_or_default();
+        let name = wizard.suggested_table_name();
         let body = serde_json::json!({
             "tableConfig": {
                 "tableName": name,
