@@ -29,11 +29,18 @@ async function next(page) {
 }
 
 /// Browse → schema → settings → create, shared by both sources; returns the table's status.
-async function finish(page, { folder, table, shots }) {
+/// `folder` is opened and used, or with `root` the connection's own folder (named `folder`).
+async function finish(page, { folder, table, shots, root = false }) {
   await step(page, 'browse');
-  await page.locator(`[data-testid="browse-items"] button[data-item="${folder}/"]`).click();
-  await page.getByTestId('use-folder').click();
-  assert.match(await page.getByTestId('selection').innerText(), new RegExp(folder));
+  if (root) {
+    await page.getByTestId('browse-items').waitFor();
+    await page.getByTestId('use-folder').click();
+    assert.match(await page.getByTestId('selection').innerText(), /whole connection root/);
+  } else {
+    await page.locator(`[data-testid="browse-items"] button[data-item="${folder}/"]`).click();
+    await page.getByTestId('use-folder').click();
+    assert.match(await page.getByTestId('selection').innerText(), new RegExp(folder));
+  }
   if (shots) {
     await checkAccessibility(page, 'wizard browse step');
     await shot(page, 'wizard-4-browse');
@@ -43,6 +50,8 @@ async function finish(page, { folder, table, shots }) {
   await step(page, 'schema');
   await page.getByTestId('sample-rows').locator('tbody tr').first().waitFor();
   assert.ok(await page.getByTestId('schema-columns').locator('tbody tr').count() > 5);
+  // The schema is named after the folder being onboarded, as the table is.
+  assert.equal(await page.getByLabel('Schema name').inputValue(), folder);
   await page.getByLabel('Schema name').fill(table);
   if (shots) {
     await checkAccessibility(page, 'wizard schema step');
@@ -194,12 +203,13 @@ test('Local folder: the wizard onboards a folder and the query console counts it
   await signIn(page, '/ui/connect');
   await page.getByLabel(/Local folder/).check();
   await next(page);
-  await page.getByLabel('Folder').fill(path.dirname(demoPath));
+  // The folder holding the files itself: its root is what gets onboarded.
+  await page.getByLabel('Folder').fill(demoPath);
   await next(page);
   await page.getByTestId('validate').click();
   await page.getByText('✓ Connection validated').waitFor();
   await next(page);
-  const status = await finish(page, { folder: path.basename(demoPath), table: 'local_lineitem', shots: false });
+  const status = await finish(page, { folder: path.basename(demoPath), table: 'local_lineitem', shots: false, root: true });
   assert.equal(await countInConsole(page, 'local_lineitem'), status.totalRows);
   await page.context().close();
 });

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, header};
-use axum::response::Redirect;
+use axum::extract::State;
+use axum::http::{Request, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use lakeport_app::backend::{ApiBackend, SharedBackend};
 use leptos::config::LeptosOptions;
@@ -104,9 +105,18 @@ pub fn router(state: AppState, api: Router) -> Router {
                 move || lakeport_app::shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler_with_context(
-            hand_over_nonce,
-            lakeport_app::shell,
-        ))
+        .fallback(fallback)
         .with_state(options)
+}
+
+/// Unknown paths: under the API's first segments the API's JSON 404 (a script must
+/// not get a page), everywhere else the site's files or the app's not-found page.
+async fn fallback(uri: Uri, options: State<LeptosOptions>, request: Request<Body>) -> Response {
+    if crate::api::is_api_path(uri.path()) {
+        return crate::api::not_found().await.into_response();
+    }
+    leptos_axum::file_and_error_handler_with_context(hand_over_nonce, lakeport_app::shell)(
+        uri, options, request,
+    )
+    .await
 }

@@ -196,6 +196,10 @@ pub struct SegmentInfo {
     pub run_id: i64,
 }
 
+/// `GET /tasks/{taskType}/{table}/taskstates`: task name → Pinot task state
+/// (`NOT_STARTED`, `IN_PROGRESS`, `COMPLETED`, `FAILED`).
+pub type TaskStates = BTreeMap<String, String>;
+
 /// `POST /tasks/schedule`'s answer: the task name under its type (Pinot's shape), and a message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

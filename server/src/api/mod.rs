@@ -9,16 +9,55 @@ mod observe;
 mod query;
 mod tables;
 
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
 use axum::Router;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::PINOT_PREFIX;
 use crate::state::AppState;
 
-/// Every REST route with its OpenAPI description: the router and the document are
-/// built from the same `routes!` list, so they cannot disagree.
+/// The controller routes and their OpenAPI document. The routes are served at the root and
+/// again under [`PINOT_PREFIX`] (StarTree Cloud's data-plane path) with the same handlers;
+/// the document lists them once, with the prefix as a second server.
 pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut document) = routes().split_for_parts();
+    document.servers = Some(vec![
+        utoipa::openapi::Server::new("/"),
+        utoipa::openapi::Server::new(PINOT_PREFIX),
+    ]);
+    (routes.clone().nest(PINOT_PREFIX, routes), document)
+}
+
+fn first_segment(path: &str) -> &str {
+    path.trim_start_matches('/').split('/').next().unwrap_or("")
+}
+
+/// The first path segments the API owns: those of its documented routes and of
+/// [`PINOT_PREFIX`], read off the routes rather than a second list kept by hand.
+static API_SEGMENTS: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
+    let (_, document) = routes().split_for_parts();
+    let mut segments: BTreeSet<String> = document
+        .paths
+        .paths
+        .keys()
+        .map(|p| first_segment(p).to_owned())
+        .collect();
+    segments.insert(first_segment(PINOT_PREFIX).to_owned());
+    segments
+});
+
+/// Whether `path` is the API's: an unknown one answers the API's JSON 404, not a page.
+pub fn is_api_path(path: &str) -> bool {
+    API_SEGMENTS.contains(first_segment(path))
+}
+
+/// Every REST route with its description: the router and the document are built from the
+/// same `routes!` list, so they cannot disagree.
+fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .routes(routes!(query::health))
         .routes(routes!(query::ready))
@@ -48,15 +87,16 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(observe::schedule))
         .routes(routes!(observe::explain_schedule))
         .routes(routes!(observe::task_states))
+        .routes(routes!(observe::task_state))
         .routes(routes!(observe::periodic_run))
         .routes(routes!(query::sql))
-        .split_for_parts()
 }
 
 pub use tables::not_found;
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use std::path::{Path, PathBuf};
 
     fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -79,7 +119,7 @@ mod tests {
     /// missing from the document: only the web app's pages may be routed that way.
     #[test]
     fn every_routed_path_is_documented() {
-        let (_, document) = super::router();
+        let (_, document) = super::routes().split_for_parts();
         let documented: Vec<&String> = document.paths.paths.keys().collect();
         let mut files = Vec::new();
         rust_files(
@@ -109,5 +149,30 @@ mod tests {
             "the document has only {} paths",
             documented.len()
         );
+    }
+
+    #[test]
+    fn every_routed_path_is_an_api_path_and_pages_are_not() {
+        let (_, document) = routes().split_for_parts();
+        let paths: Vec<&String> = document.paths.paths.keys().collect();
+        assert!(paths.len() > 20, "{paths:?}");
+        for path in paths {
+            assert!(is_api_path(path), "{path}");
+            assert!(is_api_path(&format!("{PINOT_PREFIX}{path}")), "{path}");
+        }
+        for segment in [
+            "tables", "schemas", "tasks", "query", "auth", "api", "health",
+        ] {
+            assert!(is_api_path(&format!("/{segment}/nope")), "{segment}");
+        }
+        for page in [
+            "/",
+            "/ui/tables",
+            "/some-ui-page",
+            "/pkg/lakeport.js",
+            "/favicon.svg",
+        ] {
+            assert!(!is_api_path(page), "{page}");
+        }
     }
 }

@@ -5,10 +5,9 @@ use axum::extract::{Path, State};
 use lakeport_wire::StatusMessage;
 use lakeport_wire::tables::{
     Checkpoint, Ledger, ScheduleExplained, ScheduledTasks, SegmentList, SourceFileCount,
-    SyncStatus, TableStatus,
+    SyncStatus, TableStatus, TaskStates,
 };
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::IntoParams;
 
 use super::docs::ApiErrors;
@@ -23,7 +22,10 @@ use crate::state::AppState;
 #[into_params(parameter_in = Query)]
 pub struct ScheduleQuery {
     /// `ExternalTableSyncTask` or `IcebergIngestionTask`.
-    #[param(required = true, pattern = "^(ExternalTableSyncTask|IcebergIngestionTask)$")]
+    #[param(
+        required = true,
+        pattern = "^(ExternalTableSyncTask|IcebergIngestionTask)$"
+    )]
     task_type: Option<String>,
     /// The table, with or without its `_OFFLINE` suffix.
     #[param(required = true)]
@@ -63,14 +65,16 @@ pub async fn schedule(
     let table = query
         .table_name
         .ok_or_else(|| ApiError::invalid("tableName", "is required"))?;
-    let name = tables::trigger(&state, &table, "MANUAL").await?;
-    let task_name = format!(
-        "Task_{task_type}_{name}_{}",
-        chrono::Utc::now().timestamp_millis()
-    );
+    // Calls made before a run starts share one request, so they return the same
+    // name: one run serves them all (as Pinot does not queue a second task either).
+    let (name, request_id) = tables::trigger_named(&state, &table, "MANUAL").await?;
     Ok(Json(ScheduledTasks {
         status: format!("{task_type} scheduled for table: {name}"),
-        tasks: [(task_type, task_name)].into(),
+        tasks: [(
+            task_type.clone(),
+            status::task_name(&task_type, &name, request_id),
+        )]
+        .into(),
     }))
 }
 
@@ -79,7 +83,10 @@ pub async fn schedule(
 #[into_params(parameter_in = Query)]
 pub struct PeriodicQuery {
     /// The task type to run, e.g. `IcebergIngestionTask`.
-    #[param(required = true, pattern = "^(ExternalTableSyncTask|IcebergIngestionTask)$")]
+    #[param(
+        required = true,
+        pattern = "^(ExternalTableSyncTask|IcebergIngestionTask)$"
+    )]
     taskname: Option<String>,
     #[param(required = true)]
     table_name: Option<String>,
@@ -127,14 +134,30 @@ pub async fn periodic_run(
     path = "/tasks/{task_type}/{name}/taskstates",
     tag = "syncs",
     params(("task_type" = String, Path, description = "ExternalTableSyncTask or IcebergIngestionTask"), ("name" = String, Path, description = "The table")),
-    responses((status = 200, body = BTreeMap<String, String>, description = "Task name → state, one per sync"), ApiErrors)
+    responses((status = 200, body = BTreeMap<String, String>, description = "Task name → state (NOT_STARTED, IN_PROGRESS, COMPLETED, FAILED), one per sync"), ApiErrors)
 )]
 pub async fn task_states(
     State(state): State<AppState>,
     Path((task_type, table)): Path<(String, String)>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TaskStates>> {
     check_task_type(&task_type, "taskType")?;
     Ok(Json(status::task_states(&state, &task_type, &table).await?))
+}
+
+/// Pinot's `GET /tasks/{taskType}/{table}/state`: the same map of task name to state as
+/// `…/taskstates`.
+#[utoipa::path(
+    get,
+    path = "/tasks/{task_type}/{name}/state",
+    tag = "syncs",
+    params(("task_type" = String, Path, description = "ExternalTableSyncTask or IcebergIngestionTask"), ("name" = String, Path, description = "The table")),
+    responses((status = 200, body = BTreeMap<String, String>, description = "Task name → state, one per sync"), ApiErrors)
+)]
+pub async fn task_state(
+    state: State<AppState>,
+    path: Path<(String, String)>,
+) -> ApiResult<Json<TaskStates>> {
+    task_states(state, path).await
 }
 
 #[utoipa::path(

@@ -52,6 +52,19 @@ pub enum Via {
 /// Where the sign-in page lives; pages send anonymous visitors there.
 pub const SIGN_IN_PAGE: &str = "/ui/sign-in";
 
+/// The path StarTree Cloud's data-plane proxy puts before every controller path
+/// (`https://<host>/api/pinot/tables`); the API answers under it too.
+pub const PINOT_PREFIX: &str = "/api/pinot";
+
+/// The controller path a request names, with [`PINOT_PREFIX`] taken off.
+pub fn without_pinot_prefix(path: &str) -> &str {
+    match path.strip_prefix(PINOT_PREFIX) {
+        Some(rest) if rest.starts_with('/') => rest,
+        Some("") => "/",
+        _ => path,
+    }
+}
+
 /// The OpenAPI document and its Swagger UI, both public (see `api::docs`).
 pub const OPENAPI_PATH: &str = "/openapi.json";
 pub const SWAGGER_PATH: &str = "/api-docs";
@@ -82,6 +95,8 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
+    // The same rules hold under StarTree Cloud's proxy prefix.
+    let controller_path = without_pinot_prefix(&path).to_owned();
     let unsafe_method = !matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -91,7 +106,7 @@ pub async fn authenticate(
     }
     // Probes and assets never touch the database for a session or token, so
     // `/ready` tells the truth about the database itself.
-    if is_public(&path) {
+    if is_public(&controller_path) {
         return next.run(request).await;
     }
     let principal = match identify(&state, &session, request.headers()).await {
@@ -101,7 +116,7 @@ pub async fn authenticate(
     match principal {
         Some(principal) => {
             if unsafe_method
-                && path != SIGN_OUT
+                && controller_path != SIGN_OUT
                 && let Via::Session { csrf_token } = &principal.via
                 && !session::csrf_matches(request.headers(), csrf_token)
             {

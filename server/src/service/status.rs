@@ -2,9 +2,8 @@
 
 use lakeport_wire::tables::{
     Checkpoint, Ledger, LedgerFile, RunInfo, SegmentInfo, SegmentList, SourceFileCount, SyncStatus,
-    TableStatus, TableSummaries, TableSummary,
+    TableStatus, TableSummaries, TableSummary, TaskStates,
 };
-use serde_json::{Value, json};
 
 use crate::catalogs::iceberg_rest::{IcebergRestCatalog, snapshots};
 use crate::catalogs::{self, SourceSpec};
@@ -221,24 +220,38 @@ pub async fn segments(state: &AppState, name: &str) -> ApiResult<SegmentList> {
     })
 }
 
-/// Pinot's task-state map: one entry per run, keyed by a task name.
-pub async fn task_states(state: &AppState, task_type: &str, name: &str) -> ApiResult<Value> {
+/// A task's name: `id` is the schedule request's id for a run that served one (the
+/// name `/tasks/schedule` returned), else the run's id (scheduled runs, and runs
+/// from before request ids, keep the names they always had).
+pub fn task_name(task_type: &str, table: &str, id: i64) -> String {
+    format!("Task_{task_type}_{table}_{id}")
+}
+
+/// Pinot's task-state map: one entry per run, keyed by a task name, plus a schedule
+/// request no run has taken yet as `NOT_STARTED` (Helix's state for a task not begun).
+pub async fn task_states(state: &AppState, task_type: &str, name: &str) -> ApiResult<TaskStates> {
     let table = tables::load(state, name).await?;
+    // The task row is read before the runs: a run takes the request in the same
+    // commit that records it, so the name is in one read or the other, never neither.
+    let waiting = store::tasks::state(&state.pool, &table.name)
+        .await?
+        .and_then(|t| t.request_id);
     let history = store::runs::history(&state.pool, &table.name, HISTORY).await?;
-    let states: serde_json::Map<String, Value> = history
-        .iter()
-        .map(|run| {
-            let state = match run.status.as_str() {
-                "RUNNING" => "IN_PROGRESS",
-                other => other,
-            };
-            (
-                format!("Task_{task_type}_{}_{}", table.name, run.id),
-                json!(state),
-            )
-        })
-        .collect();
-    Ok(Value::Object(states))
+    let mut states = TaskStates::new();
+    if let Some(id) = waiting {
+        states.insert(task_name(task_type, &table.name, id), "NOT_STARTED".into());
+    }
+    for run in &history {
+        let state = match run.status.as_str() {
+            "RUNNING" => "IN_PROGRESS",
+            other => other,
+        };
+        states.insert(
+            task_name(task_type, &table.name, run.request_id.unwrap_or(run.id)),
+            state.into(),
+        );
+    }
+    Ok(states)
 }
 
 /// Every table with its state, for the Tables page (`GET /tables?view=summary`).

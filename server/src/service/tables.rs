@@ -305,6 +305,31 @@ pub async fn set_enabled(
 
 /// Asks for a sync now. A paused table is refused: pausing means nothing runs.
 pub async fn trigger(state: &AppState, name: &str, trigger: &str) -> ApiResult<String> {
+    let table = load_enabled(state, name).await?;
+    store::tasks::request_run(&state.pool, &table.name, trigger).await?;
+    state.wake_workers();
+    Ok(table.name)
+}
+
+/// Like [`trigger`], and returns the table's name with the id of the request, which
+/// names the task (`Task_<type>_<table>_<id>`) that `/tasks/{type}/{table}/taskstates` reports.
+pub async fn trigger_named(
+    state: &AppState,
+    name: &str,
+    trigger: &str,
+) -> ApiResult<(String, i64)> {
+    let table = load_enabled(state, name).await?;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let request_id = store::tasks::request_named_run(&state.pool, &table.name, trigger, now_ms)
+        .await?
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("table '{}' has no sync task", table.name))
+        })?;
+    state.wake_workers();
+    Ok((table.name, request_id))
+}
+
+async fn load_enabled(state: &AppState, name: &str) -> ApiResult<store::tables::TableRow> {
     let table = load(state, name).await?;
     if !table.enabled {
         return Err(ApiError::Conflict(format!(
@@ -312,9 +337,7 @@ pub async fn trigger(state: &AppState, name: &str, trigger: &str) -> ApiResult<S
             table.name, table.raw_name
         )));
     }
-    store::tasks::request_run(&state.pool, &table.name, trigger).await?;
-    state.wake_workers();
-    Ok(table.name)
+    Ok(table)
 }
 
 pub async fn delete(state: &AppState, name: &str) -> ApiResult<StatusMessage> {

@@ -24,6 +24,8 @@ pub struct SyncRun {
     pub checkpoint_value: Option<String>,
     pub error_message: Option<String>,
     pub note: Option<String>,
+    /// The schedule request this run serves, which names its task; `None` for other runs.
+    pub request_id: Option<i64>,
 }
 
 /// Counters a run reports as it goes.
@@ -43,12 +45,14 @@ pub async fn start(
     table: &str,
     trigger: &str,
     worker: &str,
+    request_id: Option<i64>,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
-        "INSERT INTO sync_runs (table_name, trigger, status, worker) VALUES ($1, $2, 'RUNNING', $3) RETURNING id",
+        "INSERT INTO sync_runs (table_name, trigger, status, worker, request_id) VALUES ($1, $2, 'RUNNING', $3, $4) RETURNING id",
         table,
         trigger,
-        worker
+        worker,
+        request_id
     )
     .fetch_one(exec)
     .await
@@ -121,7 +125,7 @@ pub async fn finish(
 pub async fn latest(exec: impl PgExecutor<'_>, table: &str) -> sqlx::Result<Option<SyncRun>> {
     sqlx::query_as!(
         SyncRun,
-        "SELECT id, table_name, trigger, status, worker, started_at, ended_at, files_listed, files_discovered, files_failed, segments_generated, segments_uploaded, rows_loaded, bytes_read, checkpoint_value, error_message, note FROM sync_runs WHERE table_name = $1 ORDER BY id DESC LIMIT 1",
+        "SELECT id, table_name, trigger, status, worker, started_at, ended_at, files_listed, files_discovered, files_failed, segments_generated, segments_uploaded, rows_loaded, bytes_read, checkpoint_value, error_message, note, request_id FROM sync_runs WHERE table_name = $1 ORDER BY id DESC LIMIT 1",
         table
     )
     .fetch_optional(exec)
@@ -135,7 +139,7 @@ pub async fn history(
 ) -> sqlx::Result<Vec<SyncRun>> {
     sqlx::query_as!(
         SyncRun,
-        "SELECT id, table_name, trigger, status, worker, started_at, ended_at, files_listed, files_discovered, files_failed, segments_generated, segments_uploaded, rows_loaded, bytes_read, checkpoint_value, error_message, note FROM sync_runs WHERE table_name = $1 ORDER BY id DESC LIMIT $2",
+        "SELECT id, table_name, trigger, status, worker, started_at, ended_at, files_listed, files_discovered, files_failed, segments_generated, segments_uploaded, rows_loaded, bytes_read, checkpoint_value, error_message, note, request_id FROM sync_runs WHERE table_name = $1 ORDER BY id DESC LIMIT $2",
         table,
         limit
     )

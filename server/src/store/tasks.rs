@@ -9,6 +9,8 @@ pub struct Claim {
     pub table_name: String,
     pub token: Uuid,
     pub trigger: String,
+    /// The schedule request waiting when the table was claimed: the run that starts takes it.
+    pub request_id: Option<i64>,
 }
 
 pub async fn create(exec: impl PgExecutor<'_>, table: &str, trigger: &str) -> sqlx::Result<()> {
@@ -32,6 +34,50 @@ pub async fn request_run(
         "UPDATE sync_tasks SET requested_at = now(), request_trigger = $2 WHERE table_name = $1",
         table,
         trigger
+    )
+    .execute(exec)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// Asks for a run as [`request_run`] does and returns the id that names it
+/// (`None` if the table has no task). Calls made before a run takes the request
+/// share it, and so its name: they are served by the same run. An id is never
+/// reused for the table, even within one millisecond.
+pub async fn request_named_run(
+    exec: impl PgExecutor<'_>,
+    table: &str,
+    trigger: &str,
+    now_ms: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        r#"
+        UPDATE sync_tasks
+        SET requested_at = now(), request_trigger = $2,
+            request_id = COALESCE(request_id, GREATEST($3, COALESCE(last_request_id, 0) + 1)),
+            last_request_id = COALESCE(request_id, GREATEST($3, COALESCE(last_request_id, 0) + 1))
+        WHERE table_name = $1
+        RETURNING request_id AS "request_id!"
+        "#,
+        table,
+        trigger,
+        now_ms
+    )
+    .fetch_optional(exec)
+    .await
+}
+
+/// Takes a waiting schedule request for the run that starts now. False when it is
+/// no longer waiting (a worker that took the table over already ran it).
+pub async fn take_request(
+    exec: impl PgExecutor<'_>,
+    table: &str,
+    request_id: i64,
+) -> sqlx::Result<bool> {
+    let result = sqlx::query!(
+        "UPDATE sync_tasks SET request_id = NULL WHERE table_name = $1 AND request_id = $2",
+        table,
+        request_id
     )
     .execute(exec)
     .await?;
@@ -79,7 +125,7 @@ pub async fn claim_due(
             lease_expires_at = now() + make_interval(secs => $3)
         FROM due
         WHERE s.table_name = due.table_name
-        RETURNING s.table_name, COALESCE(CASE WHEN s.requested_at IS NOT NULL THEN s.request_trigger END, 'SCHEDULE') AS "trigger!"
+        RETURNING s.table_name, COALESCE(CASE WHEN s.requested_at IS NOT NULL THEN s.request_trigger END, 'SCHEDULE') AS "trigger!", s.request_id
         "#,
         owner,
         token,
@@ -91,6 +137,7 @@ pub async fn claim_due(
         table_name: r.table_name,
         token,
         trigger: r.trigger,
+        request_id: r.request_id,
     }))
 }
 
@@ -130,7 +177,8 @@ pub async fn fence(
 }
 
 /// Gives the table back, with its next scheduled time. A manual request made while
-/// the run was going stays pending, so it gets a run of its own.
+/// the run was going stays pending, so it gets a run of its own; so does a schedule
+/// request no run took (its id is still on the row), whenever it was made.
 pub async fn release(
     exec: impl PgExecutor<'_>,
     table: &str,
@@ -141,7 +189,7 @@ pub async fn release(
         r#"
         UPDATE sync_tasks
         SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, next_run_at = $3,
-            requested_at = CASE WHEN requested_at > claimed_at THEN requested_at END
+            requested_at = CASE WHEN requested_at > claimed_at OR request_id IS NOT NULL THEN requested_at END
         WHERE table_name = $1 AND lease_token = $2
         "#,
         table,
@@ -158,11 +206,13 @@ pub struct TaskState {
     pub next_run_at: Option<DateTime<Utc>>,
     pub requested_at: Option<DateTime<Utc>>,
     pub leased: bool,
+    /// A schedule request no run has taken yet.
+    pub request_id: Option<i64>,
 }
 
 pub async fn state(exec: impl PgExecutor<'_>, table: &str) -> sqlx::Result<Option<TaskState>> {
     let row = sqlx::query!(
-        r#"SELECT next_run_at, requested_at, (lease_expires_at > now()) AS "leased" FROM sync_tasks WHERE table_name = $1"#,
+        r#"SELECT next_run_at, requested_at, (lease_expires_at > now()) AS "leased", request_id FROM sync_tasks WHERE table_name = $1"#,
         table
     )
     .fetch_optional(exec)
@@ -171,5 +221,6 @@ pub async fn state(exec: impl PgExecutor<'_>, table: &str) -> sqlx::Result<Optio
         next_run_at: r.next_run_at,
         requested_at: r.requested_at,
         leased: r.leased.unwrap_or(false),
+        request_id: r.request_id,
     }))
 }

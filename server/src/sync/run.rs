@@ -32,7 +32,22 @@ pub async fn run_table(
         return Ok("table deleted");
     };
     store::runs::fail_abandoned(&env.pool, &table.name).await?;
-    let run_id = store::runs::start(&env.pool, &table.name, &claim.trigger, &env.worker_id).await?;
+    // The run and the schedule request it serves are recorded together, so the
+    // request's task name moves from waiting to this run with nothing in between.
+    let mut tx = env.pool.begin().await?;
+    let request_id = match claim.request_id {
+        Some(id) if store::tasks::take_request(&mut *tx, &table.name, id).await? => Some(id),
+        _ => None,
+    };
+    let run_id = store::runs::start(
+        &mut *tx,
+        &table.name,
+        &claim.trigger,
+        &env.worker_id,
+        request_id,
+    )
+    .await?;
+    tx.commit().await?;
     let mut progress = RunProgress::default();
     let outcome = execute(env, &table, claim, run_id, lost, &mut progress).await;
     let checkpoint = store::checkpoints::get(&env.pool, &table.name)

@@ -19,4 +19,5 @@ mod query_safety;
 mod readiness;
 mod replicas;
 mod seed_quickstart;
+mod seed_tasks;
 mod sync_local;

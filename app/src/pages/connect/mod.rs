@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use lakeport_wire::catalogs as providers;
 use lakeport_wire::connections::{BrowseRequest, ConnectionBody};
 use lakeport_wire::preview::PreviewResponse;
-use lakeport_wire::rules::DEFAULT_SCHEDULE;
+use lakeport_wire::rules::{DEFAULT_SCHEDULE, identifier_from};
 use lakeport_wire::schema::TableSchema;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -48,26 +48,23 @@ pub enum Selection {
 }
 
 impl Selection {
-    /// A table name derived from what was picked: letters, digits and `_`.
-    pub fn suggested_table_name(&self) -> String {
+    /// A table name derived from what was picked: letters, digits and `_`. `base` is the
+    /// connection's own folder (its S3 prefix or bucket, or its local path): picking the
+    /// root onboards that folder, so it names the table, for S3 and local folders alike.
+    pub fn suggested_table_name(&self, base: &str) -> String {
+        let folder;
         let raw = match self {
-            Selection::Folder(path) => path.trim_end_matches('/').rsplit('/').next().unwrap_or(""),
+            Selection::Folder(path) => {
+                folder = join_path(base, path);
+                folder
+                    .trim_end_matches('/')
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("")
+            }
             Selection::Table { name, .. } => name,
         };
-        let mut name: String = raw
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-            name.insert_str(0, "t_");
-        }
-        name
+        identifier_from(raw)
     }
 }
 
@@ -166,6 +163,23 @@ impl Wizard {
             _ => {}
         }
         params
+    }
+
+    /// The table (and schema) name a new table gets unless the person changes it.
+    pub fn suggested_table_name(&self) -> String {
+        let Some(selection) = self.selection.get_untracked() else {
+            return String::new();
+        };
+        let params = self.connection_params();
+        let base = match self.provider.get_untracked() {
+            Some(Provider::S3) => params
+                .get("catalog.s3.prefix")
+                .filter(|p| !p.trim_matches('/').is_empty())
+                .or_else(|| params.get("catalog.s3.bucketName")),
+            Some(Provider::Local) => params.get("catalog.local.path"),
+            _ => None,
+        };
+        selection.suggested_table_name(base.map_or("", String::as_str))
     }
 
     /// Forgets everything learned from the source once the connection changes.
@@ -346,19 +360,28 @@ mod tests {
     #[test]
     fn table_names_are_derived_from_the_pick() {
         assert_eq!(
-            Selection::Folder("trips/2024-Q1/".into()).suggested_table_name(),
+            Selection::Folder("trips/2024-Q1/".into()).suggested_table_name(""),
             "t_2024_q1"
         );
         assert_eq!(
-            Selection::Folder("events/".into()).suggested_table_name(),
+            Selection::Folder("events/".into()).suggested_table_name("lake/raw"),
             "events"
+        );
+        // The root of a connection onboards the connection's own folder.
+        assert_eq!(
+            Selection::Folder(String::new()).suggested_table_name("/data/lake/tpch/lineitem"),
+            "lineitem"
+        );
+        assert_eq!(
+            Selection::Folder(String::new()).suggested_table_name("tpch/line-item/"),
+            "line_item"
         );
         assert_eq!(
             Selection::Table {
                 namespace: vec!["db".into()],
                 name: "Orders".into()
             }
-            .suggested_table_name(),
+            .suggested_table_name("ignored"),
             "orders"
         );
         assert_eq!(join_path("", "events/"), "events/");

@@ -34,11 +34,7 @@ fn edit_column(
 fn preview_request(wizard: Wizard, include_partitions: bool) -> PreviewRequest {
     let provider = wizard.provider.get_untracked();
     let task_type = provider.map_or(DEFAULT_SYNC_TASK, |p| p.task_type());
-    let name = wizard
-        .selection
-        .get_untracked()
-        .map(|s| s.suggested_table_name())
-        .unwrap_or_default();
+    let name = wizard.suggested_table_name();
     PreviewRequest {
         table_config: TableConfig {
             table_name: name,
