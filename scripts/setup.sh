@@ -48,6 +48,12 @@ if ! python3 -c 'import duckdb, pyarrow' 2>/dev/null; then
   python3 -m pip install -q -r bench/requirements.txt
 fi
 
+# schemathesis, which fuzzes the API from its OpenAPI document.
+if ! python3 -c 'import schemathesis' 2>/dev/null; then
+  log "installing schemathesis (API fuzzer)"
+  python3 -m pip install -q -r scripts/fuzz-requirements.txt
+fi
+
 # A real Iceberg REST catalog for the iceberg-rest tests (a long build, once per machine).
 if ! rustberg --version 2>/dev/null | grep -q '0.3.0'; then
   log "installing rustberg (Iceberg REST catalog for tests)"
