@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use lakeport_wire::ErrorBody;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -70,7 +71,7 @@ async fn call<T: DeserializeOwned>(method: &str, path: &str, body: Option<String
     decode(status, &text)
 }
 
-/// Reads a success as `T`, and an error as the API's `{error, field}` body.
+/// Reads a success as `T`, and an error as the API's [`ErrorBody`].
 fn decode<T: DeserializeOwned>(status: u16, text: &str) -> ApiResult<T> {
     if (200..300).contains(&status) {
         return serde_json::from_str(text).map_err(|e| {
@@ -80,18 +81,12 @@ fn decode<T: DeserializeOwned>(status: u16, text: &str) -> ApiResult<T> {
             )
         });
     }
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        error: String,
-        field: Option<String>,
-        kind: Option<String>,
-    }
     Err(match serde_json::from_str::<ErrorBody>(text) {
         Ok(body) => ApiFailure {
             status,
             message: body.error,
             field: body.field,
-            kind: body.kind,
+            kind: Some(body.kind),
         },
         Err(_) => ApiFailure::local(
             status,
@@ -213,7 +208,7 @@ mod tests {
     fn errors_carry_the_api_message_and_field() {
         let err = decode::<serde_json::Value>(
             400,
-            r#"{"code":400,"error":"bucket: is required","field":"bucket"}"#,
+            r#"{"code":400,"error":"bucket: is required","kind":"INVALID_FIELD","field":"bucket"}"#,
         )
         .unwrap_err();
         assert_eq!(err.message, "bucket: is required");

@@ -75,7 +75,26 @@ impl ApiError {
         }
     }
 
-    pub fn kind(&self) -> &'static str {
+    /// The answer's body: the status, the message, and the field or wait it names.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.status().as_u16(),
+            error: self.to_string(),
+            kind: self.kind().to_owned(),
+            field: match self {
+                Self::Invalid { field, .. } => Some(field.clone()),
+                _ => None,
+            },
+            retry_after_secs: match self {
+                Self::TooManyRequests {
+                    retry_after_secs, ..
+                } => Some((*retry_after_secs).max(1)),
+                _ => None,
+            },
+        }
+    }
+
+    fn kind(&self) -> &'static str {
         match self {
             Self::Invalid { .. } => "INVALID_FIELD",
             Self::BadRequest(_) => "BAD_REQUEST",
@@ -111,22 +130,8 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let retry_after = match &self {
-            Self::TooManyRequests {
-                retry_after_secs, ..
-            } => Some((*retry_after_secs).max(1)),
-            _ => None,
-        };
-        let body = ErrorBody {
-            code: status.as_u16(),
-            error: self.to_string(),
-            kind: self.kind().to_owned(),
-            field: match &self {
-                Self::Invalid { field, .. } => Some(field.clone()),
-                _ => None,
-            },
-            retry_after_secs: retry_after,
-        };
+        let body = self.body();
+        let retry_after = body.retry_after_secs;
         let mut response = (status, axum::Json(body)).into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(

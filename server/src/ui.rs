@@ -15,6 +15,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower::ServiceExt;
 
 use crate::auth::Principal;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Largest API answer a page render reads.
@@ -41,10 +42,9 @@ impl ApiBackend for InProcessApi {
         {
             Ok(request) => request,
             Err(err) => {
-                return (
-                    400,
-                    format!(r#"{{"error":"bad request from page: {err}"}}"#),
-                );
+                return page_error(ApiError::BadRequest(format!(
+                    "bad request from page: {err}"
+                )));
             }
         };
         // Only who is calling crosses over: the page request's other extensions
@@ -62,12 +62,17 @@ impl ApiBackend for InProcessApi {
         let status = response.status().as_u16();
         match axum::body::to_bytes(response.into_body(), MAX_PAGE_DATA_BYTES).await {
             Ok(bytes) => (status, String::from_utf8_lossy(&bytes).into_owned()),
-            Err(err) => (
-                500,
-                format!(r#"{{"error":"reading the API answer: {err}"}}"#),
-            ),
+            Err(err) => page_error(ApiError::internal(anyhow::anyhow!(
+                "reading the API answer: {err}"
+            ))),
         }
     }
+}
+
+/// An error of the in-process call itself, in the API's error shape.
+fn page_error(err: ApiError) -> (u16, String) {
+    let body = err.body();
+    (body.code, serde_json::to_string(&body).unwrap_or_default())
 }
 
 /// Tells the security-headers layer the nonce leptos put on this page's inline

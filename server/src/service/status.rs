@@ -1,8 +1,8 @@
 //! What the observability endpoints report: the latest run, its history, checkpoint, ledger and segments.
 
 use lakeport_wire::tables::{
-    Checkpoint, Ledger, LedgerFile, RunInfo, SegmentInfo, SegmentList, SourceFileCount, SyncStatus,
-    TableStatus, TableSummaries, TableSummary, TaskStates,
+    Checkpoint, Ledger, LedgerFile, RunInfo, SegmentList, SourceFileCount, SyncStatus, TableStatus,
+    TableSummaries, TableSummary, TaskStates,
 };
 
 use crate::catalogs::iceberg_rest::{IcebergRestCatalog, snapshots};
@@ -204,19 +204,7 @@ pub async fn segments(state: &AppState, name: &str) -> ApiResult<SegmentList> {
     let segments = store::segments::for_table(&state.pool, &table.name).await?;
     Ok(SegmentList {
         table_name_with_type: table.name,
-        segments: segments
-            .into_iter()
-            .map(|s| SegmentInfo {
-                segment_name: s.segment_name,
-                source_file_key: s.source_file_key,
-                location: s.location,
-                row_count: s.row_count,
-                size_bytes: s.size_bytes,
-                min_time_ms: s.min_time_ms,
-                max_time_ms: s.max_time_ms,
-                run_id: s.run_id,
-            })
-            .collect(),
+        segments,
     })
 }
 

@@ -1,20 +1,9 @@
 //! Segment rows: the committed set of segment files that make up each table.
 
-use serde::Serialize;
 use sqlx::PgExecutor;
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SegmentRow {
-    pub segment_name: String,
-    pub source_file_key: String,
-    pub location: String,
-    pub row_count: i64,
-    pub size_bytes: i64,
-    pub min_time_ms: Option<i64>,
-    pub max_time_ms: Option<i64>,
-    pub run_id: i64,
-}
+/// A committed segment is read straight into the shape `GET /segments/{t}` answers.
+pub use lakeport_wire::tables::SegmentInfo as SegmentRow;
 
 pub struct NewSegment<'a> {
     pub table: &'a str,
