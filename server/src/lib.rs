@@ -17,6 +17,9 @@
 //! which state hands out as narrower contexts: [`sources::SourceContext`] (pool,
 //! secret box, config) for preview and sources, [`sync::context::SyncEnv`] for the
 //! watcher. Within a layer modules may use one another, but not in a cycle.
+//!
+//! Below all of them sits the `lakeport-wire` crate: the API's requests, answers and input
+//! rules, which the web app shares and the OpenAPI document (`api::docs`) is generated from.
 
 pub mod api;
 pub mod auth;
