@@ -68,11 +68,13 @@ test('the dashboard pauses and resumes a table that syncs every two seconds', as
   await shot(page, 'table-detail-paused');
 
   await page.getByTestId('toggle-state').click();
-  await waitFor('a run after resuming', async () => {
+  const resumed = await waitFor('a run after resuming', async () => {
     const s = await api('/tables/ticking_OFFLINE/externalTable/status');
-    return s.runs[0].runId > settled.runs[0].runId;
+    return s.runs[0].runId > settled.runs[0].runId && s;
   });
-  await page.locator(`tr[data-run="${settled.runs[0].runId + 1}"]`).waitFor({ timeout: 10_000 });
+  // Run ids are shared by every table (other test files sync theirs meanwhile), so the
+  // row to wait for is the new run's own id, not the paused one's plus one.
+  await page.locator(`tr[data-run="${resumed.runs[0].runId}"]`).waitFor({ timeout: 10_000 });
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
