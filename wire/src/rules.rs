@@ -1,8 +1,5 @@
 //! Input rules both sides apply: the web app checks them as a person types, the server on every request.
 
-/// Table and schema names are SQL identifiers that never need quoting.
-pub const IDENTIFIER_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
-
 /// Every five minutes, in the Quartz form the seeds use; tables without a `schedule` get it.
 pub const DEFAULT_SCHEDULE: &str = "0 */5 * * * ?";
 
@@ -20,7 +17,8 @@ pub const DEFAULT_SYNC_TASK: &str = "ExternalTableSyncTask";
 pub const EPOCH_MILLIS_FORMAT: &str = "1:MILLISECONDS:EPOCH";
 pub const DEFAULT_GRANULARITY: &str = "1:MILLISECONDS";
 
-/// A name usable as a SQL table name without quoting ([`IDENTIFIER_PATTERN`]).
+/// A name usable as a SQL table name without quoting: a letter or `_`, then letters,
+/// digits and `_`. Table and schema names must be one.
 pub fn valid_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')

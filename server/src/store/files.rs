@@ -3,13 +3,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::PgExecutor;
 
 use crate::catalogs::SourceFile;
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct LedgerEntry {
     pub file_key: String,
     pub size_bytes: i64,

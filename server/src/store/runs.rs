@@ -1,11 +1,9 @@
 //! Every sync run, kept: status, counters, checkpoint and error.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use sqlx::PgExecutor;
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone)]
 pub struct SyncRun {
     pub id: i64,
     pub table_name: String,
