@@ -7,7 +7,7 @@
 //! 2. edge: `api` (REST handlers), `ui` (pages), `http` (headers, timeouts, limits).
 //! 3. service: `service` (the logic behind the handlers), `auth` (who is calling).
 //! 4. context: `state` ([`state::AppState`]), what requests and the watcher share.
-//! 5. engines: `preview`, `sync`, `query`, and `auth::throttle` (which state holds).
+//! 5. engines: `preview`, `sync`, `realtime`, `export`, `query`, and `auth::throttle` (which state holds).
 //! 6. `sources`: saved connections and their secrets, resolved for a source.
 //! 7. backends: `catalogs` (lakes), `store` (Postgres), `segments` (deep store).
 //! 8. foundation: `model`, `config`, `error` (which imports nothing from the crate).
@@ -27,10 +27,12 @@ pub mod catalogs;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod model;
 pub mod preview;
 pub mod query;
+pub mod realtime;
 pub mod segments;
 pub mod service;
 pub mod sources;

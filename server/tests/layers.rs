@@ -23,7 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("context", &["state"]),
     // The work: preview, the watcher, SQL; the sign-in throttle (its hashing queue) is
     // a leaf that state holds, so it sits here rather than with the rest of auth.
-    ("engines", &["preview", "sync", "query", "auth::throttle"]),
+    ("engines", &["preview", "sync", "realtime", "export", "query", "auth::throttle"]),
     // Saved connections and their secrets, resolved for preview, sync and service.
     ("sources", &["sources"]),
     // Talking to the outside: catalogs (lakes), store (Postgres), segments (deep store).
