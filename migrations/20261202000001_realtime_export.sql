@@ -19,7 +19,9 @@ ALTER TABLE sync_tasks ADD PRIMARY KEY (table_name, task_type);
 CREATE TABLE realtime_chunks (
     id               BIGSERIAL PRIMARY KEY,
     table_name       TEXT NOT NULL REFERENCES tables (name) ON DELETE CASCADE,
-    location         TEXT NOT NULL,
+    -- NULL once the chunk is sealed and its file deleted (a grace period after sealing,
+    -- so a query that listed the chunk before the seal can still read it).
+    location         TEXT,
     row_count        BIGINT NOT NULL,
     size_bytes       BIGINT NOT NULL,
     min_time_ms      BIGINT,
@@ -43,7 +45,8 @@ CREATE TABLE export_runs (
     table_name         TEXT NOT NULL REFERENCES tables (name) ON DELETE CASCADE,
     trigger            TEXT NOT NULL,
     status             TEXT NOT NULL CHECK (status IN ('RUNNING', 'COMPLETED', 'FAILED')),
-    decision           TEXT CHECK (decision IN ('EMIT', 'WAIT', 'COMMIT', 'IDLE')),
+    -- What the cycle decided, in order (seed 003's EMIT / WAIT / COMMIT, or IDLE), e.g. "EMIT,COMMIT".
+    decision           TEXT,
     worker             TEXT NOT NULL,
     request_id         BIGINT,
     started_at         TIMESTAMPTZ NOT NULL DEFAULT now(),

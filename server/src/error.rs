@@ -24,6 +24,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A body in a format the endpoint does not read; the message lists the ones it does.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// The request took longer than `http.request_timeout_secs`.
     #[error("{0}")]
     RequestTimeout(String),
@@ -66,6 +69,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Catalog(err) => err.status(),
@@ -103,6 +107,7 @@ impl ApiError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             Self::RequestTimeout(_) => "REQUEST_TIMEOUT",
             Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
             Self::Catalog(err) => err.kind(),

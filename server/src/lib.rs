@@ -15,7 +15,7 @@
 //! `AppState` bundles parts of several lower layers, so it sits above them: only the
 //! edge, service and auth take it. The layers below get just the parts they need,
 //! which state hands out as narrower contexts: [`sources::SourceContext`] (pool,
-//! secret box, config) for preview and sources, [`sync::context::SyncEnv`] for the
+//! secret box, config) for preview and sources, [`sync::context::WorkerEnv`] for the
 //! watcher. Within a layer modules may use one another, but not in a cycle.
 //!
 //! Below all of them sits the `lakeport-wire` crate: the API's requests, answers and input
@@ -41,3 +41,4 @@ pub mod state;
 pub mod store;
 pub mod sync;
 pub mod ui;
+pub mod watcher;

@@ -16,7 +16,7 @@ use crate::segments::DeepStore;
 use crate::state::AppState;
 use crate::store::Database;
 use crate::store::secrets::SecretBox;
-use crate::{api, auth, http, sync, ui};
+use crate::{api, auth, http, ui, watcher};
 
 pub struct Application {
     listener: TcpListener,
@@ -88,7 +88,7 @@ impl Application {
         let (stop_tx, stop_rx) = watch::channel(false);
         let workers =
             state.config.sync.workers_enabled.then(|| {
-                tokio::spawn(sync::worker::run_workers(state.sync_env(), stop_rx.clone()))
+                tokio::spawn(watcher::run_workers(state.worker_env(), stop_rx.clone()))
             });
         let app = router(state.clone());
         let session_sweeper = tokio::spawn(auth::session::sweep_expired(state.pool.clone()));

@@ -11,7 +11,7 @@ use crate::query::QueryEngine;
 use crate::segments::DeepStore;
 use crate::sources::SourceContext;
 use crate::store::secrets::SecretBox;
-use crate::sync::context::SyncEnv;
+use crate::sync::context::WorkerEnv;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -64,8 +64,8 @@ impl AppState {
     }
 
     /// The parts the watcher needs: its own copy of the handles, woken by [`Self::wake_workers`].
-    pub fn sync_env(&self) -> SyncEnv {
-        SyncEnv {
+    pub fn worker_env(&self) -> WorkerEnv {
+        WorkerEnv {
             pool: self.pool.clone(),
             config: self.config.clone(),
             secrets: self.secrets.clone(),

@@ -19,10 +19,12 @@ const LAYERS: &[(&str, &[&str])] = &[
     // Logic behind the handlers; auth is who is calling (middleware, principal, sign-in).
     ("service", &["service", "auth"]),
     // AppState: the shared context. It bundles parts of the layers below and hands
-    // them narrower contexts (SourceContext, SyncEnv); nothing below takes it.
+    // them narrower contexts (SourceContext, WorkerEnv); nothing below takes it.
     ("context", &["state"]),
     // The work: preview, the watcher, SQL; the sign-in throttle (its hashing queue) is
     // a leaf that state holds, so it sits here rather than with the rest of auth.
+    // The background loop: claims due tasks and hands each to its engine.
+    ("watcher", &["watcher"]),
     ("engines", &["preview", "sync", "realtime", "export", "query", "auth::throttle"]),
     // Saved connections and their secrets, resolved for preview, sync and service.
     ("sources", &["sources"]),

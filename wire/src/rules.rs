@@ -3,8 +3,18 @@
 /// Every five minutes, in the Quartz form the seeds use; tables without a `schedule` get it.
 pub const DEFAULT_SCHEDULE: &str = "0 */5 * * * ?";
 
-/// The table-type suffix of every external table's name.
+/// The table-type suffixes of table names: synced external tables, and tables rows are pushed into.
 pub const OFFLINE_SUFFIX: &str = "_OFFLINE";
+pub const REALTIME_SUFFIX: &str = "_REALTIME";
+
+/// The only stream type of a REALTIME table: rows pushed to `POST /ingest/{table}`.
+pub const HTTP_STREAM_TYPE: &str = "http";
+/// Pinot's defaults for sealing a consuming segment: whichever comes first.
+pub const DEFAULT_FLUSH_ROWS: u64 = 5_000_000;
+pub const DEFAULT_FLUSH_TIME: &str = "6h";
+
+/// The task type that exports completed segments to the lake (seed 003).
+pub const EXPORT_TASK_TYPE: &str = "DataExportTask";
 
 /// What a secret reads as whenever the API returns it.
 pub const SECRET_MASK: &str = "*****";
@@ -57,6 +67,43 @@ pub fn identifier_from(text: &str) -> String {
     name
 }
 
+/// A period in Pinot's spelling (`1d`, `6h`, `30m`, `10s`, or several, `1h30m`) in
+/// milliseconds. Units are d, h, m and s; `0s` (or `0d`) is no time at all.
+pub fn parse_period(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let problem = || {
+        format!("'{text}' is not a period: use a number and a unit, d, h, m or s, e.g. '1d', '6h', '30m', '10s'")
+    };
+    if trimmed.is_empty() {
+        return Err(problem());
+    }
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    for c in trimmed.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit_ms: u64 = match c.to_ascii_lowercase() {
+            'd' => 86_400_000,
+            'h' => 3_600_000,
+            'm' => 60_000,
+            's' => 1_000,
+            _ => return Err(problem()),
+        };
+        let count: u64 = digits.parse().map_err(|_| problem())?;
+        digits.clear();
+        total = count
+            .checked_mul(unit_ms)
+            .and_then(|ms| total.checked_add(ms))
+            .ok_or_else(problem)?;
+    }
+    if !digits.is_empty() {
+        return Err(problem());
+    }
+    Ok(total)
+}
+
 /// Whether a task parameter holds a secret that must be sealed and masked.
 pub fn is_secret_param(key: &str) -> bool {
     let last = key.rsplit('.').next().unwrap_or(key).to_ascii_lowercase();
@@ -76,6 +123,20 @@ pub fn is_secret_param(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn periods_use_pinot_units() {
+        assert_eq!(parse_period("1d"), Ok(86_400_000));
+        assert_eq!(parse_period("6h"), Ok(21_600_000));
+        assert_eq!(parse_period("30m"), Ok(1_800_000));
+        assert_eq!(parse_period("10s"), Ok(10_000));
+        assert_eq!(parse_period("1h30m"), Ok(5_400_000));
+        assert_eq!(parse_period("0s"), Ok(0));
+        for bad in ["", "6", "h", "6x", "1.5h", "-1d", "99999999999999999999d"] {
+            let err = parse_period(bad).unwrap_err();
+            assert!(err.contains("is not a period"), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn identifiers_follow_the_pattern() {

@@ -1,4 +1,5 @@
-//! The OFFLINE table config of seed 000: `tableName`, `segmentsConfig`, and the task block that describes the source.
+//! The table config of seeds 000 and 003: `tableName`, `tableType` (OFFLINE, or REALTIME with a
+//! stream block), `segmentsConfig`, and the task blocks (the source's sync, DataExportTask).
 //! Keys Lakeport does not read are kept as they came (`extra`), so a config round-trips unchanged.
 
 use std::collections::BTreeMap;
@@ -7,7 +8,68 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::Invalid;
-use crate::rules::{OFFLINE_SUFFIX, SYNC_TASK_TYPES, identifier_problem};
+use crate::rules::{
+    DEFAULT_FLUSH_ROWS, DEFAULT_FLUSH_TIME, HTTP_STREAM_TYPE, OFFLINE_SUFFIX, REALTIME_SUFFIX,
+    SYNC_TASK_TYPES, identifier_problem, parse_period,
+};
+
+/// OFFLINE tables are synced from a lake source; REALTIME tables take rows pushed over HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableType {
+    Offline,
+    Realtime,
+}
+
+impl TableType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableType::Offline => "OFFLINE",
+            TableType::Realtime => "REALTIME",
+        }
+    }
+
+    pub fn suffix(self) -> &'static str {
+        match self {
+            TableType::Offline => OFFLINE_SUFFIX,
+            TableType::Realtime => REALTIME_SUFFIX,
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "OFFLINE" => Some(TableType::Offline),
+            "REALTIME" => Some(TableType::Realtime),
+            _ => None,
+        }
+    }
+
+    /// The type a name's suffix says, if it has one.
+    pub fn of_name(name: &str) -> Option<Self> {
+        if name.ends_with(OFFLINE_SUFFIX) {
+            Some(TableType::Offline)
+        } else if name.ends_with(REALTIME_SUFFIX) {
+            Some(TableType::Realtime)
+        } else {
+            None
+        }
+    }
+}
+
+/// `name`, `name_OFFLINE` or `name_REALTIME` → `name`: the name SQL uses.
+pub fn strip_type_suffix(name: &str) -> &str {
+    name.strip_suffix(OFFLINE_SUFFIX)
+        .or_else(|| name.strip_suffix(REALTIME_SUFFIX))
+        .unwrap_or(name)
+}
+
+/// A REALTIME table's stream block, `tableIndexConfig.streamConfigs`, as Lakeport reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamSettings {
+    /// `realtime.segment.flush.threshold.rows`: the consuming segment seals at this many rows.
+    pub flush_rows: u64,
+    /// `realtime.segment.flush.threshold.time`: or when its oldest row is this old.
+    pub flush_time_ms: u64,
+}
 
 /// A task block: string keys to string values, as Pinot keeps them. Numbers and
 /// booleans are accepted and kept as their text, so `"enabled": false` works too.
@@ -58,13 +120,95 @@ pub struct TableConfig {
 impl TableConfig {
     /// The table name without its type suffix: the name SQL uses.
     pub fn raw_name(&self) -> &str {
-        self.table_name
-            .strip_suffix(OFFLINE_SUFFIX)
-            .unwrap_or(&self.table_name)
+        strip_type_suffix(&self.table_name)
+    }
+
+    /// `tableType` when given, else what the name's suffix says, else OFFLINE. Call
+    /// [`Self::validate_common`] first: it refuses a type and a suffix that disagree.
+    pub fn table_type(&self) -> TableType {
+        self.table_type
+            .as_deref()
+            .and_then(TableType::parse)
+            .or_else(|| TableType::of_name(&self.table_name))
+            .unwrap_or(TableType::Offline)
     }
 
     pub fn name_with_type(&self) -> String {
-        format!("{}{OFFLINE_SUFFIX}", self.raw_name())
+        format!("{}{}", self.raw_name(), self.table_type().suffix())
+    }
+
+    /// A REALTIME table's stream settings, or what is wrong with them. Only rows pushed over
+    /// HTTP are a stream Lakeport takes, so `streamType` must be `http`.
+    pub fn stream_settings(&self) -> Result<StreamSettings, Invalid> {
+        const AT: &str = "tableIndexConfig.streamConfigs";
+        let block = self
+            .extra
+            .get("tableIndexConfig")
+            .and_then(|c| c.get("streamConfigs"))
+            .ok_or_else(|| {
+                Invalid::new(
+                    AT,
+                    format!("a REALTIME table needs a stream block with \"streamType\": \"{HTTP_STREAM_TYPE}\" (rows pushed to POST /ingest/{{table}})"),
+                )
+            })?;
+        let block = block
+            .as_object()
+            .ok_or_else(|| Invalid::new(AT, "must be an object of string settings"))?;
+        let text = |key: &str| -> Result<Option<String>, Invalid> {
+            match block.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(value) => param_text(key, value.clone())
+                    .map(Some)
+                    .map_err(|m| Invalid::new(format!("{AT}.{key}"), m)),
+            }
+        };
+        match text("streamType")?.as_deref() {
+            Some(HTTP_STREAM_TYPE) => {}
+            other => {
+                return Err(Invalid::new(
+                    format!("{AT}.streamType"),
+                    format!(
+                        "{} is not supported; the supported stream type is \"{HTTP_STREAM_TYPE}\" (rows pushed to POST /ingest/{{table}})",
+                        other.map_or_else(|| "a missing stream type".to_owned(), |t| format!("'{t}'"))
+                    ),
+                ));
+            }
+        }
+        let rows_key = "realtime.segment.flush.threshold.rows";
+        let flush_rows = match text(rows_key)? {
+            None => DEFAULT_FLUSH_ROWS,
+            Some(rows) => rows
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|r| *r > 0)
+                .ok_or_else(|| {
+                    Invalid::new(
+                        format!("{AT}.{rows_key}"),
+                        format!("'{rows}' is not a positive number of rows"),
+                    )
+                })?,
+        };
+        let time_key = "realtime.segment.flush.threshold.time";
+        let time = text(time_key)?.unwrap_or_else(|| DEFAULT_FLUSH_TIME.to_owned());
+        let flush_time_ms = parse_period(&time)
+            .ok()
+            .filter(|ms| *ms > 0)
+            .ok_or_else(|| {
+                Invalid::new(
+                    format!("{AT}.{time_key}"),
+                    format!("'{time}' is not a period above zero: use e.g. '6h', '30m', '10s'"),
+                )
+            })?;
+        Ok(StreamSettings {
+            flush_rows,
+            flush_time_ms,
+        })
+    }
+
+    /// A task block by type, if the config has one.
+    pub fn task_params(&self, task_type: &str) -> Option<&TaskParams> {
+        self.task.as_ref()?.task_type_configs_map.get(task_type)
     }
 
     /// The sync task block and its type, or what is missing.
@@ -131,19 +275,28 @@ impl TableConfig {
         if let Some(problem) = identifier_problem(self.raw_name()) {
             return Err(Invalid::new("tableName", problem));
         }
-        match self.table_type.as_deref() {
-            None | Some("OFFLINE") => {}
-            Some(other) => {
-                return Err(Invalid::new(
+        let declared = match self.table_type.as_deref() {
+            None => None,
+            Some(text) => Some(TableType::parse(text).ok_or_else(|| {
+                Invalid::new(
                     "tableType",
-                    format!("'{other}' is not supported for external tables; use OFFLINE"),
-                ));
-            }
-        }
-        if self.table_name.ends_with("_REALTIME") {
+                    format!("'{text}' is not a table type; use OFFLINE or REALTIME"),
+                )
+            })?),
+        };
+        if let (Some(declared), Some(suffix)) = (declared, TableType::of_name(&self.table_name))
+            && declared != suffix
+        {
             return Err(Invalid::new(
                 "tableName",
-                "external tables are OFFLINE tables; drop the _REALTIME suffix",
+                format!(
+                    "'{}' ends in {} but tableType is {}; name it {}{}",
+                    self.table_name,
+                    suffix.suffix(),
+                    declared.as_str(),
+                    self.raw_name(),
+                    declared.suffix()
+                ),
             ));
         }
         Ok(())
@@ -188,6 +341,50 @@ fn task_map<'de, D: Deserializer<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn config(value: Value) -> TableConfig {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn table_types_come_from_the_type_or_the_suffix_and_must_agree() {
+        let realtime = config(serde_json::json!({"tableName": "ev", "tableType": "REALTIME"}));
+        assert_eq!(realtime.table_type(), TableType::Realtime);
+        assert_eq!(realtime.name_with_type(), "ev_REALTIME");
+        let by_suffix = config(serde_json::json!({"tableName": "ev_REALTIME"}));
+        assert_eq!(by_suffix.name_with_type(), "ev_REALTIME");
+        assert_eq!(by_suffix.raw_name(), "ev");
+        assert_eq!(config(serde_json::json!({"tableName": "ev"})).name_with_type(), "ev_OFFLINE");
+        let clash = config(serde_json::json!({"tableName": "ev_REALTIME", "tableType": "OFFLINE"}));
+        assert!(clash.validate_common().unwrap_err().message.contains("ends in _REALTIME but tableType is OFFLINE"));
+        let unknown = config(serde_json::json!({"tableName": "ev", "tableType": "HYBRID"}));
+        assert_eq!(unknown.validate_common().unwrap_err().field, "tableType");
+    }
+
+    #[test]
+    fn stream_settings_take_pinot_keys_and_defaults() {
+        let with = |streams: Value| {
+            config(serde_json::json!({"tableName": "ev_REALTIME", "tableIndexConfig": {"streamConfigs": streams}}))
+                .stream_settings()
+        };
+        assert_eq!(
+            with(serde_json::json!({"streamType": "http"})).unwrap(),
+            StreamSettings { flush_rows: DEFAULT_FLUSH_ROWS, flush_time_ms: 6 * 3_600_000 }
+        );
+        assert_eq!(
+            with(serde_json::json!({"streamType": "http", "realtime.segment.flush.threshold.rows": 1000, "realtime.segment.flush.threshold.time": "10s"})).unwrap(),
+            StreamSettings { flush_rows: 1000, flush_time_ms: 10_000 }
+        );
+        let kafka = with(serde_json::json!({"streamType": "kafka"})).unwrap_err();
+        assert_eq!(kafka.field, "tableIndexConfig.streamConfigs.streamType");
+        assert!(kafka.message.contains("'kafka' is not supported; the supported stream type is \"http\""), "{}", kafka.message);
+        let rows = with(serde_json::json!({"streamType": "http", "realtime.segment.flush.threshold.rows": "0"})).unwrap_err();
+        assert!(rows.message.contains("not a positive number"));
+        let time = with(serde_json::json!({"streamType": "http", "realtime.segment.flush.threshold.time": "soon"})).unwrap_err();
+        assert!(time.message.contains("not a period"));
+        let missing = config(serde_json::json!({"tableName": "ev_REALTIME"})).stream_settings().unwrap_err();
+        assert_eq!(missing.field, "tableIndexConfig.streamConfigs");
+    }
 
     #[test]
     fn task_params_accept_booleans_as_text() {

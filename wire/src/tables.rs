@@ -17,8 +17,17 @@ pub struct TableNames {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TableConfigs {
-    #[serde(rename = "OFFLINE")]
-    pub offline: TableConfig,
+    #[serde(rename = "OFFLINE", default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<TableConfig>,
+    #[serde(rename = "REALTIME", default, skip_serializing_if = "Option::is_none")]
+    pub realtime: Option<TableConfig>,
+}
+
+impl TableConfigs {
+    /// The config of whichever type the table is.
+    pub fn config(&self) -> Option<&TableConfig> {
+        self.offline.as_ref().or(self.realtime.as_ref())
+    }
 }
 
 /// `PUT /tables/{name}/state`'s answer.

@@ -31,6 +31,8 @@ pub use crate::auth::{OPENAPI_PATH, SWAGGER_PATH};
         (name = "schemas", description = "Pinot-style table schemas"),
         (name = "tables", description = "External tables: create from a preview, read, change, pause, delete"),
         (name = "syncs", description = "Sync status, history, checkpoint, ledger, segments and tasks"),
+        (name = "realtime", description = "REALTIME tables: rows pushed in, queryable at once, sealed into segments"),
+        (name = "exports", description = "DataExportTask: completed segments exported as Parquet files or Iceberg commits"),
         (name = "query", description = "SQL over the synced segments"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -7,6 +7,7 @@ mod extract;
 mod metrics;
 mod observe;
 mod query;
+mod realtime;
 mod tables;
 
 use std::collections::BTreeSet;
@@ -90,6 +91,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(observe::task_state))
         .routes(routes!(observe::periodic_run))
         .routes(routes!(query::sql))
+        .routes(routes!(realtime::ingest))
+        .routes(routes!(realtime::ingestion))
+        .routes(routes!(realtime::exports))
 }
 
 pub use tables::not_found;

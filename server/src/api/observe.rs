@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 use super::docs::ApiErrors;
 use super::extract::ApiQuery;
 use crate::error::{ApiError, ApiResult};
-use crate::model::table_config::SYNC_TASK_TYPES;
+use crate::model::table_config::{EXPORT_TASK_TYPE, SYNC_TASK_TYPES};
 use crate::service::{status, tables};
 use crate::state::AppState;
 
@@ -21,29 +21,33 @@ use crate::state::AppState;
 #[serde(rename_all = "camelCase")]
 #[into_params(parameter_in = Query)]
 pub struct ScheduleQuery {
-    /// `ExternalTableSyncTask` or `IcebergIngestionTask`.
+    /// `ExternalTableSyncTask` or `IcebergIngestionTask` (a sync), or `DataExportTask` (an export cycle).
     #[param(
         required = true,
-        pattern = "^(ExternalTableSyncTask|IcebergIngestionTask)$"
+        pattern = "^(ExternalTableSyncTask|IcebergIngestionTask|DataExportTask)$"
     )]
     task_type: Option<String>,
-    /// The table, with or without its `_OFFLINE` suffix.
+    /// The table, with or without its type suffix.
     #[param(required = true)]
     table_name: Option<String>,
 }
 
-fn check_task_type(task_type: &str, field: &str) -> ApiResult<()> {
-    if SYNC_TASK_TYPES.contains(&task_type) {
-        Ok(())
-    } else {
-        Err(ApiError::invalid(
-            field,
-            format!(
-                "'{task_type}' is not a task Lakeport runs; use one of {}",
-                SYNC_TASK_TYPES.join(", ")
-            ),
-        ))
+/// A task type Lakeport runs: a sync type, or DataExportTask where `export` allows it.
+fn check_task_type(task_type: &str, field: &str, export: bool) -> ApiResult<()> {
+    if SYNC_TASK_TYPES.contains(&task_type) || (export && task_type == EXPORT_TASK_TYPE) {
+        return Ok(());
     }
+    let mut known = SYNC_TASK_TYPES.to_vec();
+    if export {
+        known.push(EXPORT_TASK_TYPE);
+    }
+    Err(ApiError::invalid(
+        field,
+        format!(
+            "'{task_type}' is not a task Lakeport runs; use one of {}",
+            known.join(", ")
+        ),
+    ))
 }
 
 /// `POST /tasks/schedule?taskType=ExternalTableSyncTask&tableName=t_OFFLINE`
@@ -61,13 +65,13 @@ pub async fn schedule(
     let task_type = query
         .task_type
         .ok_or_else(|| ApiError::invalid("taskType", "is required"))?;
-    check_task_type(&task_type, "taskType")?;
+    check_task_type(&task_type, "taskType", true)?;
     let table = query
         .table_name
         .ok_or_else(|| ApiError::invalid("tableName", "is required"))?;
     // Calls made before a run starts share one request, so they return the same
     // name: one run serves them all (as Pinot does not queue a second task either).
-    let (name, request_id) = tables::trigger_named(&state, &table, "MANUAL").await?;
+    let (name, request_id) = tables::trigger_named(&state, &table, &task_type, "MANUAL").await?;
     Ok(Json(ScheduledTasks {
         status: format!("{task_type} scheduled for table: {name}"),
         tasks: [(
@@ -111,7 +115,7 @@ pub async fn periodic_run(
     let task = query
         .taskname
         .ok_or_else(|| ApiError::invalid("taskname", "is required"))?;
-    check_task_type(&task, "taskname")?;
+    check_task_type(&task, "taskname", false)?;
     if let Some(kind) = query.table_type.as_deref()
         && kind != "OFFLINE"
     {
@@ -133,14 +137,14 @@ pub async fn periodic_run(
     get,
     path = "/tasks/{task_type}/{name}/taskstates",
     tag = "syncs",
-    params(("task_type" = String, Path, description = "ExternalTableSyncTask or IcebergIngestionTask"), ("name" = String, Path, description = "The table")),
-    responses((status = 200, body = BTreeMap<String, String>, description = "Task name → state (NOT_STARTED, IN_PROGRESS, COMPLETED, FAILED), one per sync"), ApiErrors)
+    params(("task_type" = String, Path, description = "ExternalTableSyncTask, IcebergIngestionTask or DataExportTask"), ("name" = String, Path, description = "The table")),
+    responses((status = 200, body = BTreeMap<String, String>, description = "Task name → state (NOT_STARTED, IN_PROGRESS, COMPLETED, FAILED), one per sync or export cycle"), ApiErrors)
 )]
 pub async fn task_states(
     State(state): State<AppState>,
     Path((task_type, table)): Path<(String, String)>,
 ) -> ApiResult<Json<TaskStates>> {
-    check_task_type(&task_type, "taskType")?;
+    check_task_type(&task_type, "taskType", true)?;
     Ok(Json(status::task_states(&state, &task_type, &table).await?))
 }
 
@@ -150,8 +154,8 @@ pub async fn task_states(
     get,
     path = "/tasks/{task_type}/{name}/state",
     tag = "syncs",
-    params(("task_type" = String, Path, description = "ExternalTableSyncTask or IcebergIngestionTask"), ("name" = String, Path, description = "The table")),
-    responses((status = 200, body = BTreeMap<String, String>, description = "Task name → state, one per sync"), ApiErrors)
+    params(("task_type" = String, Path, description = "ExternalTableSyncTask, IcebergIngestionTask or DataExportTask"), ("name" = String, Path, description = "The table")),
+    responses((status = 200, body = BTreeMap<String, String>, description = "Task name → state, one per sync or export cycle"), ApiErrors)
 )]
 pub async fn task_state(
     state: State<AppState>,

@@ -96,11 +96,13 @@ impl Providers {
         pool: &PgPool,
         table: &store::tables::TableRow,
     ) -> ApiResult<(Arc<dyn TableProvider>, usize, i64)> {
-        let segments = store::segments::for_table(pool, &table.name).await?;
+        // Completed segments and, for a REALTIME table, its consuming chunks: read in one
+        // statement, so a seal is seen whole or not at all.
+        let segments = store::realtime::query_files(pool, &table.name).await?;
         let rows: i64 = segments.iter().map(|s| s.row_count).sum();
         let fingerprint = segments
             .iter()
-            .map(|s| s.segment_name.as_str())
+            .map(|s| s.name.as_str())
             .collect::<Vec<_>>()
             .join(",");
         if let Some((cached, provider)) =

@@ -21,7 +21,8 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use crate::catalogs::partitions::{HIVE_NULL, hive_partitions};
-use crate::model::schema::TableSchema;
+use crate::model::schema::{TableSchema, parse_source_types, segment_arrow_schema};
+use crate::model::table_config::TableConfig;
 
 /// What every segment of a table is built to.
 #[derive(Debug, Clone)]
@@ -32,6 +33,42 @@ pub struct SegmentPlan {
     pub bloom_filter_columns: Vec<String>,
     /// False: nulls become each field's default value (the table's null handling is off).
     pub null_handling: bool,
+}
+
+impl SegmentPlan {
+    /// The plan of a table: its schema, the column types fixed when it was created
+    /// (`tables.segment_types`), its time column, bloom filters and null handling.
+    pub fn for_table(
+        schema: TableSchema,
+        segment_types: &serde_json::Value,
+        config: &TableConfig,
+    ) -> Self {
+        SegmentPlan {
+            arrow_schema: Arc::new(segment_arrow_schema(
+                &schema,
+                &parse_source_types(segment_types),
+            )),
+            time_column: config.segments_config.time_column_name.clone(),
+            bloom_filter_columns: bloom_filter_columns(config),
+            null_handling: config.null_handling_enabled(),
+            schema,
+        }
+    }
+}
+
+fn bloom_filter_columns(config: &TableConfig) -> Vec<String> {
+    config
+        .extra
+        .get("tableIndexConfig")
+        .and_then(|c| c.get("bloomFilterColumns"))
+        .and_then(|c| c.as_array())
+        .map(|columns| {
+            columns
+                .iter()
+                .filter_map(|c| c.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

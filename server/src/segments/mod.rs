@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-/// The deep store: a directory holding `<table>/<segment>.parquet`.
+const CONSUMING: &str = "consuming";
+
+/// The deep store: a directory holding `<table>/<segment>.parquet` (and a REALTIME table's
+/// consuming chunks, `<table>/consuming/<chunk>.parquet`).
 #[derive(Debug, Clone)]
 pub struct DeepStore {
     root: PathBuf,
@@ -30,6 +33,12 @@ impl DeepStore {
         format!("{table}/{segment_name}.parquet")
     }
 
+    /// Where a REALTIME chunk lives: beside the table's segments, in `consuming/`, which the
+    /// segment collector leaves alone (chunks have their own, see [`Self::collect_chunk_orphans`]).
+    pub fn chunk_location(table: &str, chunk: &str) -> String {
+        format!("{table}/{CONSUMING}/{chunk}.parquet")
+    }
+
     pub fn path(&self, location: &str) -> PathBuf {
         self.root.join(location)
     }
@@ -48,9 +57,42 @@ impl DeepStore {
         };
         let mut removed = 0;
         for entry in entries.flatten() {
+            if !entry.file_type().is_ok_and(|t| t.is_file()) {
+                continue;
+            }
             let name = entry.file_name().to_string_lossy().into_owned();
             let location = format!("{table}/{name}");
             if !referenced.contains(&location) {
+                std::fs::remove_file(entry.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Deletes chunk files of `table` that no chunk row refers to and that are older than
+    /// `min_age`: a request that died between writing its chunk and recording it. Younger
+    /// files may belong to a request still in flight on any replica, so they stay.
+    pub fn collect_chunk_orphans(
+        &self,
+        table: &str,
+        referenced: &HashSet<String>,
+        min_age: std::time::Duration,
+    ) -> std::io::Result<usize> {
+        let Ok(entries) = std::fs::read_dir(self.root.join(table).join(CONSUMING)) else {
+            return Ok(0);
+        };
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let location = format!("{table}/{CONSUMING}/{name}");
+            let old_enough = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|m| m.elapsed().ok())
+                .is_some_and(|age| age >= min_age);
+            if old_enough && !referenced.contains(&location) {
                 std::fs::remove_file(entry.path())?;
                 removed += 1;
             }
@@ -112,8 +154,21 @@ mod tests {
         std::fs::create_dir_all(store.root().join("t")).unwrap();
         std::fs::write(store.path("t/keep.parquet"), b"x").unwrap();
         std::fs::write(store.path("t/orphan.parquet"), b"x").unwrap();
+        let chunk = DeepStore::chunk_location("t", "c1");
+        std::fs::create_dir_all(store.path(&chunk).parent().unwrap()).unwrap();
+        std::fs::write(store.path(&chunk), b"x").unwrap();
         let referenced = HashSet::from(["t/keep.parquet".to_string()]);
         assert_eq!(store.collect_orphans("t", &referenced).unwrap(), 1);
+        // Chunks are not segments: the segment collector leaves them, and the chunk
+        // collector only takes unreferenced ones old enough not to be in flight.
+        assert!(store.path(&chunk).exists());
+        let none = HashSet::new();
+        let young = std::time::Duration::from_secs(3600);
+        assert_eq!(store.collect_chunk_orphans("t", &none, young).unwrap(), 0);
+        let kept = HashSet::from([chunk.clone()]);
+        assert_eq!(store.collect_chunk_orphans("t", &kept, std::time::Duration::ZERO).unwrap(), 0);
+        assert_eq!(store.collect_chunk_orphans("t", &none, std::time::Duration::ZERO).unwrap(), 1);
+        assert!(!store.path(&chunk).exists());
         assert!(store.path("t/keep.parquet").exists());
         assert!(!store.path("t/orphan.parquet").exists());
     }

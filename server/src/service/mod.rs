@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod connections;
+pub mod exports;
+pub mod realtime;
 pub mod schemas;
 pub mod status;
 pub mod tables;

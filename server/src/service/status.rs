@@ -11,6 +11,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::service::tables;
 use crate::sources;
 use crate::state::AppState;
+use crate::model::table_config::EXPORT_TASK_TYPE;
+use crate::service::exports;
+use crate::store::tasks::TaskKind;
 use crate::store::{self, runs::SyncRun};
 
 const HISTORY: i64 = 50;
@@ -85,7 +88,7 @@ pub async fn table_status(state: &AppState, name: &str) -> ApiResult<TableStatus
     let latest = history.first();
     let checkpoint = store::checkpoints::get(&state.pool, &table.name).await?;
     let totals = store::segments::totals(&state.pool, &table.name).await?;
-    let task = store::tasks::state(&state.pool, &table.name).await?;
+    let task = store::tasks::state(&state.pool, &table.name, TaskKind::Sync).await?;
     Ok(TableStatus {
         latest: sync_status_of(
             &table.name,
@@ -219,9 +222,12 @@ pub fn task_name(task_type: &str, table: &str, id: i64) -> String {
 /// request no run has taken yet as `NOT_STARTED` (Helix's state for a task not begun).
 pub async fn task_states(state: &AppState, task_type: &str, name: &str) -> ApiResult<TaskStates> {
     let table = tables::load(state, name).await?;
+    if task_type == EXPORT_TASK_TYPE {
+        return exports::task_states(state, &table).await;
+    }
     // The task row is read before the runs: a run takes the request in the same
     // commit that records it, so the name is in one read or the other, never neither.
-    let waiting = store::tasks::state(&state.pool, &table.name)
+    let waiting = store::tasks::state(&state.pool, &table.name, TaskKind::Sync)
         .await?
         .and_then(|t| t.request_id);
     let history = store::runs::history(&state.pool, &table.name, HISTORY).await?;
@@ -251,7 +257,7 @@ pub async fn summaries(state: &AppState) -> ApiResult<TableSummaries> {
     for table in store::tables::list(pool).await? {
         let latest = store::runs::latest(pool, &table.name).await?;
         let totals = store::segments::totals(pool, &table.name).await?;
-        let task = store::tasks::state(pool, &table.name).await?;
+        let task = store::tasks::state(pool, &table.name, TaskKind::Sync).await?;
         let last_success = store::runs::last_success(pool, &table.name).await?;
         let run_status = latest.as_ref().map(|r| r.status.as_str());
         let status = match run_status {

@@ -13,36 +13,43 @@ use crate::catalogs::{self, SourceSpec};
 use crate::error::{ApiError, ApiResult};
 use crate::model::schedule;
 use crate::model::schema::{FieldRole, TableSchema, source_types_json};
-use crate::model::table_config::{OFFLINE_SUFFIX, TableConfig};
-use crate::preview;
+use crate::model::table_config::{
+    EXPORT_TASK_TYPE, TableConfig, TableType,
+};
+use lakeport_wire::rules::HTTP_STREAM_TYPE;
+use crate::{export, preview};
 use crate::service::schemas;
 use crate::sources::{self, ResolvedSource};
 use crate::state::AppState;
+use crate::store::tasks::TaskKind;
 use crate::store::{self, tables::NewTable};
 
-/// `name` or `name_OFFLINE` → `name_OFFLINE`, the key tables are stored under.
-pub fn name_with_type(name: &str) -> String {
-    format!(
-        "{}{OFFLINE_SUFFIX}",
-        name.strip_suffix(OFFLINE_SUFFIX).unwrap_or(name)
-    )
+/// Finds a table by the name a path gives: with its type suffix, or the raw name SQL uses.
+pub async fn load(state: &AppState, name: &str) -> ApiResult<store::tables::TableRow> {
+    let found = match TableType::of_name(name) {
+        Some(_) => store::tables::get(&state.pool, name).await?,
+        None => store::tables::by_raw_name(&state.pool, name).await?,
+    };
+    found.ok_or_else(|| ApiError::NotFound(format!("table '{name}' does not exist")))
 }
 
-pub async fn load(state: &AppState, name: &str) -> ApiResult<store::tables::TableRow> {
-    store::tables::get(&state.pool, &name_with_type(name))
-        .await?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!("table '{}' does not exist", name_with_type(name)))
-        })
+/// Where a table's rows come from.
+enum Feed {
+    /// An OFFLINE table's lake source, with its secrets.
+    Source(ResolvedSource),
+    /// A REALTIME table: rows pushed to `POST /ingest/{table}`.
+    Stream,
 }
 
 /// Everything about a table config that can be checked before touching the database.
 struct Checked {
     config: TableConfig,
     schema: TableSchema,
-    source: ResolvedSource,
+    feed: Feed,
     schedule: String,
     enabled: bool,
+    /// The DataExportTask block and its resolved destination, if the config has one.
+    export: Option<ResolvedSource>,
 }
 
 async fn check(state: &AppState, body: Value) -> ApiResult<Checked> {
@@ -50,8 +57,6 @@ async fn check(state: &AppState, body: Value) -> ApiResult<Checked> {
         ApiError::invalid("tableConfig", format!("is not a valid table config: {e}"))
     })?;
     config.validate_common()?;
-    let (kind, params) = config.sync_task()?;
-    let at = format!("task.taskTypeConfigsMap.{kind}");
     let schema_name = config
         .segments_config
         .schema_name
@@ -76,28 +81,53 @@ async fn check(state: &AppState, body: Value) -> ApiResult<Checked> {
             format!("'{time_column}' is not a dateTimeFieldSpecs field of schema '{schema_name}'"),
         ));
     }
-    let schedule_expr = params
-        .get("schedule")
-        .cloned()
-        .unwrap_or_else(|| state.config.sync.default_schedule.clone());
-    schedule::parse(&schedule_expr).map_err(|m| ApiError::invalid(format!("{at}.schedule"), m))?;
-    let enabled = match params.get("enabled").map(|v| v.to_ascii_lowercase()) {
-        None => true,
-        Some(v) if v == "true" => true,
-        Some(v) if v == "false" => false,
-        Some(other) => {
-            return Err(ApiError::invalid(
-                format!("{at}.enabled"),
-                format!("must be \"true\" or \"false\", not '{other}'"),
-            ));
+    let (feed, schedule_expr, enabled) = match config.table_type() {
+        TableType::Realtime => {
+            if let Ok((kind, _)) = config.sync_task() {
+                return Err(ApiError::invalid(
+                    format!("task.taskTypeConfigsMap.{kind}"),
+                    "a REALTIME table takes rows pushed to POST /ingest/{table}, not from a lake source; make an OFFLINE table to sync one",
+                ));
+            }
+            config.stream_settings()?;
+            (Feed::Stream, String::new(), true)
+        }
+        TableType::Offline => {
+            let (kind, params) = config.sync_task()?;
+            let at = format!("task.taskTypeConfigsMap.{kind}");
+            let schedule_expr = params
+                .get("schedule")
+                .cloned()
+                .unwrap_or_else(|| state.config.sync.default_schedule.clone());
+            schedule::parse(&schedule_expr)
+                .map_err(|m| ApiError::invalid(format!("{at}.schedule"), m))?;
+            let enabled = match params.get("enabled").map(|v| v.to_ascii_lowercase()) {
+                None => true,
+                Some(v) if v == "true" => true,
+                Some(v) if v == "false" => false,
+                Some(other) => {
+                    return Err(ApiError::invalid(
+                        format!("{at}.enabled"),
+                        format!("must be \"true\" or \"false\", not '{other}'"),
+                    ));
+                }
+            };
+            let source = sources::resolve(&state.sources(), params, &at).await?;
+            (Feed::Source(source), schedule_expr, enabled)
         }
     };
-    let source = sources::resolve(&state.sources(), params, &at).await?;
+    let export = match export::config::of_config(&config)? {
+        Some(export) => Some(
+            export::config::check(&state.sources(), &export, &config.name_with_type()).await?,
+        ),
+        None => None,
+    };
     Ok(Checked {
         schema,
-        source,
+        feed,
         schedule: schedule_expr,
         enabled,
+        export,
         config,
     })
 }
@@ -139,21 +169,51 @@ pub async fn create(state: &AppState, body: Value) -> ApiResult<StatusMessage> {
     let Checked {
         mut config,
         schema,
-        source,
+        feed,
         schedule: schedule_expr,
         enabled,
+        export,
     } = check(state, body).await?;
     let name = config.name_with_type();
-    if store::tables::get(&state.pool, &name).await?.is_some() {
-        return Err(ApiError::Conflict(format!("table '{name}' already exists")));
+    if let Some(existing) = store::tables::by_raw_name(&state.pool, config.raw_name()).await? {
+        return Err(ApiError::Conflict(format!(
+            "table '{}' already exists{}",
+            existing.name,
+            if existing.name == name {
+                String::new()
+            } else {
+                format!("; '{name}' would share its SQL name '{}'", existing.raw_name)
+            }
+        )));
     }
-    let (source_types, iceberg_bindings) = inspect_source(state, &source.spec, &schema).await?;
-    let connection_id = sources::remember(&state.sources(), &source, None)
-        .await?
-        .or(source.connection_id);
+    let (source_types, iceberg_bindings, connection_id, catalog_type, source_uri) = match &feed {
+        Feed::Source(source) => {
+            let (types, bindings) = inspect_source(state, &source.spec, &schema).await?;
+            let connection_id = sources::remember(&state.sources(), source, None)
+                .await?
+                .or(source.connection_id);
+            (
+                types,
+                bindings,
+                connection_id,
+                source.spec.catalog_type().to_owned(),
+                source.spec.display_uri(),
+            )
+        }
+        Feed::Stream => (
+            BTreeMap::new(),
+            None,
+            None,
+            HTTP_STREAM_TYPE.to_owned(),
+            format!("POST /ingest/{name}"),
+        ),
+    };
+    if let Some(destination) = &export {
+        sources::remember(&state.sources(), destination, None).await?;
+    }
 
     config.table_name = name.clone();
-    config.table_type = Some("OFFLINE".into());
+    config.table_type = Some(config.table_type().as_str().into());
     config.segments_config.schema_name = Some(schema.schema_name.clone());
     sources::mask(&mut config);
     let stored = serde_json::to_value(&config).map_err(ApiError::internal)?;
@@ -165,12 +225,13 @@ pub async fn create(state: &AppState, body: Value) -> ApiResult<StatusMessage> {
         &NewTable {
             name: &name,
             raw_name: config.raw_name(),
+            table_type: config.table_type().as_str(),
             schema_name: &schema.schema_name,
             connection_id,
             config: &stored,
             segment_types: &segment_types,
-            catalog_type: source.spec.catalog_type(),
-            source_uri: &source.spec.display_uri(),
+            catalog_type: &catalog_type,
+            source_uri: &source_uri,
             schedule: &schedule_expr,
             enabled,
         },
@@ -179,10 +240,19 @@ pub async fn create(state: &AppState, body: Value) -> ApiResult<StatusMessage> {
     if let Some(bindings) = &iceberg_bindings {
         store::iceberg::save(&mut *tx, &name, bindings).await?;
     }
-    store::tasks::create(&mut *tx, &name, "CREATE").await?;
-    if !enabled {
-        store::tasks::set_next_run(&mut *tx, &name, None).await?;
+    match feed {
+        Feed::Source(_) => {
+            store::tasks::create(&mut *tx, &name, TaskKind::Sync, "CREATE").await?;
+            if !enabled {
+                store::tasks::set_next_run(&mut *tx, &name, TaskKind::Sync, None).await?;
+            }
+        }
+        Feed::Stream => {
+            store::tasks::create(&mut *tx, &name, TaskKind::Seal, "CREATE").await?;
+            store::tasks::set_next_run(&mut *tx, &name, TaskKind::Seal, None).await?;
+        }
     }
+    sync_export_task(&mut tx, &name, &config).await?;
     tx.commit().await?;
     state.wake_workers();
     Ok(StatusMessage::new(format!(
@@ -190,14 +260,36 @@ pub async fn create(state: &AppState, body: Value) -> ApiResult<StatusMessage> {
     )))
 }
 
+/// Keeps the export task row in step with the config: one while it has a DataExportTask
+/// block (due at its schedule's next time; none means only on request), none otherwise.
+async fn sync_export_task(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    name: &str,
+    config: &TableConfig,
+) -> ApiResult<()> {
+    match export::config::of_config(config)? {
+        Some(export) => {
+            store::tasks::create(&mut **tx, name, TaskKind::Export, "CREATE").await?;
+            let next = export
+                .schedule
+                .as_deref()
+                .and_then(|expr| schedule::next_after(expr, chrono::Utc::now()));
+            store::tasks::set_next_run(&mut **tx, name, TaskKind::Export, next).await?;
+        }
+        None => store::tasks::remove(&mut **tx, name, TaskKind::Export).await?,
+    }
+    Ok(())
+}
+
 pub async fn update(state: &AppState, path_name: &str, body: Value) -> ApiResult<StatusMessage> {
     let existing = load(state, path_name).await?;
     let Checked {
         mut config,
         schema,
-        source,
+        feed,
         schedule: schedule_expr,
         enabled,
+        export,
     } = check(state, body).await?;
     if config.name_with_type() != existing.name {
         return Err(ApiError::invalid(
@@ -208,21 +300,29 @@ pub async fn update(state: &AppState, path_name: &str, body: Value) -> ApiResult
             ),
         ));
     }
-    let old_config: TableConfig =
-        serde_json::from_value(existing.config.clone()).map_err(ApiError::internal)?;
-    let (_, old_params) = old_config.sync_task()?;
-    let old_spec = catalogs::parse_source(old_params, "stored")?;
-    if !same_source(&old_spec, &source.spec) {
-        return Err(ApiError::invalid(
-            "task",
-            "the source of an existing table cannot be changed (its loaded files would no longer match); create a new table instead",
-        ));
+    let connection_id = match &feed {
+        Feed::Source(source) => {
+            let old_config: TableConfig =
+                serde_json::from_value(existing.config.clone()).map_err(ApiError::internal)?;
+            let (_, old_params) = old_config.sync_task()?;
+            let old_spec = catalogs::parse_source(old_params, "stored")?;
+            if !same_source(&old_spec, &source.spec) {
+                return Err(ApiError::invalid(
+                    "task",
+                    "the source of an existing table cannot be changed (its loaded files would no longer match); create a new table instead",
+                ));
+            }
+            sources::remember(&state.sources(), source, None)
+                .await?
+                .or(existing.connection_id)
+        }
+        Feed::Stream => None,
+    };
+    if let Some(destination) = &export {
+        sources::remember(&state.sources(), destination, None).await?;
     }
-    let connection_id = sources::remember(&state.sources(), &source, None)
-        .await?
-        .or(existing.connection_id);
     config.table_name = existing.name.clone();
-    config.table_type = Some("OFFLINE".into());
+    config.table_type = Some(existing.table_type.clone());
     config.segments_config.schema_name = Some(schema.schema_name.clone());
     sources::mask(&mut config);
     let stored = serde_json::to_value(&config).map_err(ApiError::internal)?;
@@ -233,6 +333,7 @@ pub async fn update(state: &AppState, path_name: &str, body: Value) -> ApiResult
         &NewTable {
             name: &existing.name,
             raw_name: &existing.raw_name,
+            table_type: &existing.table_type,
             schema_name: &schema.schema_name,
             connection_id,
             config: &stored,
@@ -244,12 +345,15 @@ pub async fn update(state: &AppState, path_name: &str, body: Value) -> ApiResult
         },
     )
     .await?;
-    let next = if enabled {
-        schedule::next_after(&schedule_expr, chrono::Utc::now())
-    } else {
-        None
-    };
-    store::tasks::set_next_run(&mut *tx, &existing.name, next).await?;
+    if let Feed::Source(_) = feed {
+        let next = if enabled {
+            schedule::next_after(&schedule_expr, chrono::Utc::now())
+        } else {
+            None
+        };
+        store::tasks::set_next_run(&mut *tx, &existing.name, TaskKind::Sync, next).await?;
+    }
+    sync_export_task(&mut tx, &existing.name, &config).await?;
     tx.commit().await?;
     state.wake_workers();
     Ok(StatusMessage::new(format!(
@@ -293,7 +397,7 @@ pub async fn set_enabled(
     } else {
         None
     };
-    store::tasks::set_next_run(&mut *tx, &table.name, next).await?;
+    store::tasks::set_next_run(&mut *tx, &table.name, TaskKind::Sync, next).await?;
     tx.commit().await?;
     state.wake_workers();
     let verb = if enabled { "enabled" } else { "disabled" };
@@ -306,7 +410,15 @@ pub async fn set_enabled(
 /// Asks for a sync now. A paused table is refused: pausing means nothing runs.
 pub async fn trigger(state: &AppState, name: &str, trigger: &str) -> ApiResult<String> {
     let table = load_enabled(state, name).await?;
-    store::tasks::request_run(&state.pool, &table.name, trigger).await?;
+    if !store::tasks::request_run(&state.pool, &table.name, TaskKind::Sync, trigger).await? {
+        return Err(ApiError::invalid(
+            "name",
+            format!(
+                "table '{}' is a REALTIME table: its rows are pushed to POST /ingest/{}, it has no sync to run",
+                table.name, table.name
+            ),
+        ));
+    }
     state.wake_workers();
     Ok(table.name)
 }
@@ -316,14 +428,32 @@ pub async fn trigger(state: &AppState, name: &str, trigger: &str) -> ApiResult<S
 pub async fn trigger_named(
     state: &AppState,
     name: &str,
+    task_type: &str,
     trigger: &str,
 ) -> ApiResult<(String, i64)> {
     let table = load_enabled(state, name).await?;
+    let kind = if task_type == EXPORT_TASK_TYPE {
+        TaskKind::Export
+    } else {
+        TaskKind::Sync
+    };
     let now_ms = chrono::Utc::now().timestamp_millis();
-    let request_id = store::tasks::request_named_run(&state.pool, &table.name, trigger, now_ms)
+    let request_id = store::tasks::request_named_run(&state.pool, &table.name, kind, trigger, now_ms)
         .await?
         .ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("table '{}' has no sync task", table.name))
+            ApiError::invalid(
+                "taskType",
+                match kind {
+                    TaskKind::Export => format!(
+                        "table '{}' has no {EXPORT_TASK_TYPE} block in task.taskTypeConfigsMap; add one with PUT /tables/{}",
+                        table.name, table.raw_name
+                    ),
+                    _ => format!(
+                        "table '{}' is a REALTIME table: its rows are pushed to POST /ingest/{}, it has no {task_type} to run",
+                        table.name, table.name
+                    ),
+                },
+            )
         })?;
     state.wake_workers();
     Ok((table.name, request_id))
@@ -355,8 +485,17 @@ pub async fn delete(state: &AppState, name: &str) -> ApiResult<StatusMessage> {
 
 pub async fn config(state: &AppState, name: &str) -> ApiResult<TableConfigs> {
     let table = load(state, name).await?;
-    let offline = serde_json::from_value(table.config).map_err(ApiError::internal)?;
-    Ok(TableConfigs { offline })
+    let config: TableConfig = serde_json::from_value(table.config).map_err(ApiError::internal)?;
+    Ok(match config.table_type() {
+        TableType::Offline => TableConfigs {
+            offline: Some(config),
+            realtime: None,
+        },
+        TableType::Realtime => TableConfigs {
+            offline: None,
+            realtime: Some(config),
+        },
+    })
 }
 
 pub async fn list(state: &AppState) -> ApiResult<TableNames> {

@@ -3,9 +3,11 @@
 pub mod checkpoints;
 pub mod connections;
 pub mod embedded;
+pub mod exports;
 pub mod files;
 pub mod iceberg;
 pub mod metrics;
+pub mod realtime;
 pub mod runs;
 pub mod schemas;
 pub mod secrets;

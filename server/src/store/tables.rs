@@ -8,6 +8,8 @@ use uuid::Uuid;
 pub struct TableRow {
     pub name: String,
     pub raw_name: String,
+    /// `OFFLINE` or `REALTIME`.
+    pub table_type: String,
     pub schema_name: String,
     pub connection_id: Option<Uuid>,
     pub config: serde_json::Value,
@@ -23,6 +25,7 @@ pub struct TableRow {
 pub struct NewTable<'a> {
     pub name: &'a str,
     pub raw_name: &'a str,
+    pub table_type: &'a str,
     pub schema_name: &'a str,
     pub connection_id: Option<Uuid>,
     pub config: &'a serde_json::Value,
@@ -36,8 +39,8 @@ pub struct NewTable<'a> {
 pub async fn insert(exec: impl PgExecutor<'_>, t: &NewTable<'_>) -> sqlx::Result<()> {
     sqlx::query!(
         r#"
-        INSERT INTO tables (name, raw_name, schema_name, connection_id, config, segment_types, catalog_type, source_uri, schedule, enabled)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        INSERT INTO tables (name, raw_name, schema_name, connection_id, config, segment_types, catalog_type, source_uri, schedule, enabled, table_type)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
         "#,
         t.name,
         t.raw_name,
@@ -48,7 +51,8 @@ pub async fn insert(exec: impl PgExecutor<'_>, t: &NewTable<'_>) -> sqlx::Result
         t.catalog_type,
         t.source_uri,
         t.schedule,
-        t.enabled
+        t.enabled,
+        t.table_type
     )
     .execute(exec)
     .await?;
@@ -80,7 +84,7 @@ pub async fn update(exec: impl PgExecutor<'_>, t: &NewTable<'_>) -> sqlx::Result
 }
 
 pub async fn get(exec: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Option<TableRow>> {
-    sqlx::query_as!(TableRow, "SELECT name, raw_name, schema_name, connection_id, config, segment_types, catalog_type, source_uri, schedule, enabled, created_at, updated_at FROM tables WHERE name = $1", name)
+    sqlx::query_as!(TableRow, "SELECT name, raw_name, table_type, schema_name, connection_id, config, segment_types, catalog_type, source_uri, schedule, enabled, created_at, updated_at FROM tables WHERE name = $1", name)
         .fetch_optional(exec)
         .await
 }
@@ -94,7 +98,7 @@ pub async fn for_sql_name(
     sqlx::query_as!(
         TableRow,
         r#"
-        SELECT name, raw_name, schema_name, connection_id, config, segment_types, catalog_type, source_uri, schedule, enabled, created_at, updated_at
+        SELECT name, raw_name, table_type, schema_name, connection_id, config, segment_types, catalog_type, source_uri, schedule, enabled, created_at, updated_at
         FROM tables WHERE lower(raw_name) = lower($1)
         ORDER BY (raw_name = $1) DESC, raw_name LIMIT 1
         "#,
@@ -104,8 +108,15 @@ pub async fn for_sql_name(
     .await
 }
 
+/// The table a name without a type suffix means (raw names are unique across types).
+pub async fn by_raw_name(exec: impl PgExecutor<'_>, raw_name: &str) -> sqlx::Result<Option<TableRow>> {
+    sqlx::query_as!(TableRow, "SELECT name, raw_name, table_type, schema_name, connection_id, config, segment_types, catalog_type, source_uri, schedule, enabled, created_at, updated_at FROM tables WHERE raw_name = $1", raw_name)
+        .fetch_optional(exec)
+        .await
+}
+
 pub async fn list(exec: impl PgExecutor<'_>) -> sqlx::Result<Vec<TableRow>> {
-    sqlx::query_as!(TableRow, "SELECT name, raw_name, schema_name, connection_id, config, segment_types, catalog_type, source_uri, schedule, enabled, created_at, updated_at FROM tables ORDER BY raw_name")
+    sqlx::query_as!(TableRow, "SELECT name, raw_name, table_type, schema_name, connection_id, config, segment_types, catalog_type, source_uri, schedule, enabled, created_at, updated_at FROM tables ORDER BY raw_name")
         .fetch_all(exec)
         .await
 }

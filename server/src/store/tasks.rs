@@ -1,22 +1,59 @@
-//! The sync work queue: due tables are claimed with `FOR UPDATE SKIP LOCKED`, held by a heartbeat-renewed lease.
+//! The work queue: one row per table and kind of work, claimed with `FOR UPDATE SKIP LOCKED`
+//! and held by a heartbeat-renewed lease.
 
 use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, Transaction};
 use uuid::Uuid;
 
+/// What a task row stands for. Each kind has its own row and lease, so a table can sync or
+/// seal while it exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskKind {
+    /// Load new files or snapshots of a lake source (ExternalTableSyncTask).
+    Sync,
+    /// Seal a REALTIME table's consuming rows into completed segments.
+    Seal,
+    /// Run a DataExportTask cycle.
+    Export,
+}
+
+impl TaskKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::Sync => "sync",
+            TaskKind::Seal => "seal",
+            TaskKind::Export => "export",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [TaskKind::Sync, TaskKind::Seal, TaskKind::Export]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Claim {
     pub table_name: String,
+    pub kind: TaskKind,
     pub token: Uuid,
     pub trigger: String,
     /// The schedule request waiting when the table was claimed: the run that starts takes it.
     pub request_id: Option<i64>,
 }
 
-pub async fn create(exec: impl PgExecutor<'_>, table: &str, trigger: &str) -> sqlx::Result<()> {
+/// Adds the task, due now; a task that already exists is left as it is.
+pub async fn create(
+    exec: impl PgExecutor<'_>,
+    table: &str,
+    kind: TaskKind,
+    trigger: &str,
+) -> sqlx::Result<()> {
     sqlx::query!(
-        "INSERT INTO sync_tasks (table_name, next_run_at, requested_at, request_trigger) VALUES ($1, now(), now(), $2)",
+        "INSERT INTO sync_tasks (table_name, task_type, next_run_at, requested_at, request_trigger) VALUES ($1, $2, now(), now(), $3) ON CONFLICT DO NOTHING",
         table,
+        kind.as_str(),
         trigger
     )
     .execute(exec)
@@ -28,11 +65,13 @@ pub async fn create(exec: impl PgExecutor<'_>, table: &str, trigger: &str) -> sq
 pub async fn request_run(
     exec: impl PgExecutor<'_>,
     table: &str,
+    kind: TaskKind,
     trigger: &str,
 ) -> sqlx::Result<bool> {
     let result = sqlx::query!(
-        "UPDATE sync_tasks SET requested_at = now(), request_trigger = $2 WHERE table_name = $1",
+        "UPDATE sync_tasks SET requested_at = now(), request_trigger = $3 WHERE table_name = $1 AND task_type = $2",
         table,
+        kind.as_str(),
         trigger
     )
     .execute(exec)
@@ -47,19 +86,21 @@ pub async fn request_run(
 pub async fn request_named_run(
     exec: impl PgExecutor<'_>,
     table: &str,
+    kind: TaskKind,
     trigger: &str,
     now_ms: i64,
 ) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!(
         r#"
         UPDATE sync_tasks
-        SET requested_at = now(), request_trigger = $2,
-            request_id = COALESCE(request_id, GREATEST($3, COALESCE(last_request_id, 0) + 1)),
-            last_request_id = COALESCE(request_id, GREATEST($3, COALESCE(last_request_id, 0) + 1))
-        WHERE table_name = $1
+        SET requested_at = now(), request_trigger = $3,
+            request_id = COALESCE(request_id, GREATEST($4, COALESCE(last_request_id, 0) + 1)),
+            last_request_id = COALESCE(request_id, GREATEST($4, COALESCE(last_request_id, 0) + 1))
+        WHERE table_name = $1 AND task_type = $2
         RETURNING request_id AS "request_id!"
         "#,
         table,
+        kind.as_str(),
         trigger,
         now_ms
     )
@@ -72,11 +113,13 @@ pub async fn request_named_run(
 pub async fn take_request(
     exec: impl PgExecutor<'_>,
     table: &str,
+    kind: TaskKind,
     request_id: i64,
 ) -> sqlx::Result<bool> {
     let result = sqlx::query!(
-        "UPDATE sync_tasks SET request_id = NULL WHERE table_name = $1 AND request_id = $2",
+        "UPDATE sync_tasks SET request_id = NULL WHERE table_name = $1 AND task_type = $2 AND request_id = $3",
         table,
+        kind.as_str(),
         request_id
     )
     .execute(exec)
@@ -87,11 +130,13 @@ pub async fn take_request(
 pub async fn set_next_run(
     exec: impl PgExecutor<'_>,
     table: &str,
+    kind: TaskKind,
     next_run_at: Option<DateTime<Utc>>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE sync_tasks SET next_run_at = $2 WHERE table_name = $1",
+        "UPDATE sync_tasks SET next_run_at = $3 WHERE table_name = $1 AND task_type = $2",
         table,
+        kind.as_str(),
         next_run_at
     )
     .execute(exec)
@@ -99,7 +144,38 @@ pub async fn set_next_run(
     Ok(())
 }
 
-/// Claims the most overdue enabled table whose lease is free or expired. Other
+/// Moves the next run earlier, never later: a REALTIME table's seal is due when its oldest
+/// consuming rows reach the flush age, whoever ingested them.
+pub async fn due_by(
+    exec: impl PgExecutor<'_>,
+    table: &str,
+    kind: TaskKind,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE sync_tasks SET next_run_at = LEAST(COALESCE(next_run_at, $3), $3) WHERE table_name = $1 AND task_type = $2",
+        table,
+        kind.as_str(),
+        at
+    )
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Removes a task (a DataExportTask block taken out of a table's config).
+pub async fn remove(exec: impl PgExecutor<'_>, table: &str, kind: TaskKind) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM sync_tasks WHERE table_name = $1 AND task_type = $2",
+        table,
+        kind.as_str()
+    )
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Claims the most overdue enabled task whose lease is free or expired. Other
 /// workers skip the locked row instead of waiting, so claims never serialise.
 pub async fn claim_due(
     exec: impl PgExecutor<'_>,
@@ -110,7 +186,7 @@ pub async fn claim_due(
     let row = sqlx::query!(
         r#"
         WITH due AS (
-            SELECT t.table_name
+            SELECT t.table_name, t.task_type
             FROM sync_tasks t
             JOIN tables tb ON tb.name = t.table_name
             WHERE tb.enabled
@@ -124,8 +200,8 @@ pub async fn claim_due(
         SET lease_owner = $1, lease_token = $2, claimed_at = now(),
             lease_expires_at = now() + make_interval(secs => $3)
         FROM due
-        WHERE s.table_name = due.table_name
-        RETURNING s.table_name, COALESCE(CASE WHEN s.requested_at IS NOT NULL THEN s.request_trigger END, 'SCHEDULE') AS "trigger!", s.request_id
+        WHERE s.table_name = due.table_name AND s.task_type = due.task_type
+        RETURNING s.table_name, s.task_type, COALESCE(CASE WHEN s.requested_at IS NOT NULL THEN s.request_trigger END, 'SCHEDULE') AS "trigger!", s.request_id
         "#,
         owner,
         token,
@@ -135,6 +211,7 @@ pub async fn claim_due(
     .await?;
     Ok(row.map(|r| Claim {
         table_name: r.table_name,
+        kind: TaskKind::parse(&r.task_type).unwrap_or(TaskKind::Sync),
         token,
         trigger: r.trigger,
         request_id: r.request_id,
@@ -142,16 +219,12 @@ pub async fn claim_due(
 }
 
 /// Extends a lease. False means it was lost: another worker took the table over.
-pub async fn heartbeat(
-    exec: impl PgExecutor<'_>,
-    table: &str,
-    token: Uuid,
-    ttl_secs: f64,
-) -> sqlx::Result<bool> {
+pub async fn heartbeat(exec: impl PgExecutor<'_>, claim: &Claim, ttl_secs: f64) -> sqlx::Result<bool> {
     let result = sqlx::query!(
-        "UPDATE sync_tasks SET lease_expires_at = now() + make_interval(secs => $3) WHERE table_name = $1 AND lease_token = $2",
-        table,
-        token,
+        "UPDATE sync_tasks SET lease_expires_at = now() + make_interval(secs => $4) WHERE table_name = $1 AND task_type = $2 AND lease_token = $3",
+        claim.table_name,
+        claim.kind.as_str(),
+        claim.token,
         ttl_secs
     )
     .execute(exec)
@@ -161,15 +234,12 @@ pub async fn heartbeat(
 
 /// Locks the task row for the rest of a commit and checks the lease is still ours,
 /// so a worker that was presumed dead cannot commit over its successor.
-pub async fn fence(
-    tx: &mut Transaction<'_, Postgres>,
-    table: &str,
-    token: Uuid,
-) -> sqlx::Result<bool> {
+pub async fn fence(tx: &mut Transaction<'_, Postgres>, claim: &Claim) -> sqlx::Result<bool> {
     let row = sqlx::query_scalar!(
-        "SELECT 1 AS \"held!\" FROM sync_tasks WHERE table_name = $1 AND lease_token = $2 FOR UPDATE",
-        table,
-        token
+        "SELECT 1 AS \"held!\" FROM sync_tasks WHERE table_name = $1 AND task_type = $2 AND lease_token = $3 FOR UPDATE",
+        claim.table_name,
+        claim.kind.as_str(),
+        claim.token
     )
     .fetch_optional(&mut **tx)
     .await?;
@@ -181,19 +251,19 @@ pub async fn fence(
 /// request no run took (its id is still on the row), whenever it was made.
 pub async fn release(
     exec: impl PgExecutor<'_>,
-    table: &str,
-    token: Uuid,
+    claim: &Claim,
     next_run_at: Option<DateTime<Utc>>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         r#"
         UPDATE sync_tasks
-        SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, next_run_at = $3,
+        SET lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, next_run_at = $4,
             requested_at = CASE WHEN requested_at > claimed_at OR request_id IS NOT NULL THEN requested_at END
-        WHERE table_name = $1 AND lease_token = $2
+        WHERE table_name = $1 AND task_type = $2 AND lease_token = $3
         "#,
-        table,
-        token,
+        claim.table_name,
+        claim.kind.as_str(),
+        claim.token,
         next_run_at
     )
     .execute(exec)
@@ -210,10 +280,15 @@ pub struct TaskState {
     pub request_id: Option<i64>,
 }
 
-pub async fn state(exec: impl PgExecutor<'_>, table: &str) -> sqlx::Result<Option<TaskState>> {
+pub async fn state(
+    exec: impl PgExecutor<'_>,
+    table: &str,
+    kind: TaskKind,
+) -> sqlx::Result<Option<TaskState>> {
     let row = sqlx::query!(
-        r#"SELECT next_run_at, requested_at, (lease_expires_at > now()) AS "leased", request_id FROM sync_tasks WHERE table_name = $1"#,
-        table
+        r#"SELECT next_run_at, requested_at, (lease_expires_at > now()) AS "leased", request_id FROM sync_tasks WHERE table_name = $1 AND task_type = $2"#,
+        table,
+        kind.as_str()
     )
     .fetch_optional(exec)
     .await?;

@@ -39,7 +39,7 @@ pub async fn commit(
     let table = &ctx.table.name;
     let mut next = *progress;
     let mut tx = ctx.env.pool.begin().await?;
-    if !store::tasks::fence(&mut tx, table, ctx.claim.token).await? {
+    if !store::tasks::fence(&mut tx, ctx.claim).await? {
         bail!("this worker lost the table's lease before committing; another worker carries on");
     }
     let mut unreferenced = Vec::new();

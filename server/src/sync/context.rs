@@ -4,13 +4,16 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::bail;
+use anyhow::{Context, anyhow, bail};
 use sqlx::PgPool;
 use tokio::sync::Notify;
 
 use super::build::SegmentTarget;
 use crate::config::Config;
 use crate::model::schema::TableSchema;
+use crate::model::table_config::TableConfig;
+use crate::segments::builder::SegmentPlan;
+use crate::store;
 use crate::segments::DeepStore;
 use crate::sources::SourceContext;
 use crate::store::secrets::SecretBox;
@@ -19,7 +22,7 @@ use crate::store::tasks::Claim;
 
 /// The parts of the application the watcher uses, instead of the whole state.
 #[derive(Clone)]
-pub struct SyncEnv {
+pub struct WorkerEnv {
     pub pool: PgPool,
     pub config: Arc<Config>,
     pub secrets: SecretBox,
@@ -30,7 +33,7 @@ pub struct SyncEnv {
     pub wake: Arc<Notify>,
 }
 
-impl SyncEnv {
+impl WorkerEnv {
     pub async fn woken(&self) {
         self.wake.notified().await
     }
@@ -44,9 +47,24 @@ impl SyncEnv {
     }
 }
 
+/// A table's stored config and the plan its segments (and a REALTIME table's chunks) are built to.
+pub async fn table_plan(
+    pool: &PgPool,
+    table: &TableRow,
+) -> anyhow::Result<(TableConfig, SegmentPlan)> {
+    let config: TableConfig = serde_json::from_value(table.config.clone())
+        .context("stored table config is unreadable")?;
+    let body = store::schemas::get(pool, &table.schema_name)
+        .await?
+        .ok_or_else(|| anyhow!("schema '{}' no longer exists", table.schema_name))?;
+    let schema: TableSchema = serde_json::from_value(body).context("stored schema is unreadable")?;
+    let plan = SegmentPlan::for_table(schema, &table.segment_types, &config);
+    Ok((config, plan))
+}
+
 /// What a run works with: the table, its lease, and where its segments go.
 pub struct RunContext<'a> {
-    pub env: &'a SyncEnv,
+    pub env: &'a WorkerEnv,
     pub table: &'a TableRow,
     pub claim: &'a Claim,
     pub run_id: i64,

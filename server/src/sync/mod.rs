@@ -1,4 +1,4 @@
-//! The watcher: cron-scheduled and manual syncs, claimed through leases, each run committed atomically.
+//! Syncs of lake sources: cron-scheduled and manual runs (claimed through the watcher's leases), each committed atomically.
 
 mod build;
 mod commit;
@@ -6,6 +6,5 @@ pub mod context;
 mod files;
 mod iceberg;
 pub mod run;
-pub mod worker;
 
 pub use commit::{SNAPSHOT_ID, TIMESTAMP};

@@ -7,12 +7,9 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, anyhow};
 
 use super::build::SegmentTarget;
-use super::context::{RunContext, RunOutcome, SyncEnv};
+use super::context::{RunContext, RunOutcome, WorkerEnv, table_plan};
 use super::{files, iceberg};
 use crate::catalogs::SourceSpec;
-use crate::model::schema::{TableSchema, parse_source_types, segment_arrow_schema};
-use crate::model::table_config::TableConfig;
-use crate::segments::builder::SegmentPlan;
 use crate::sources;
 use crate::store::runs::RunProgress;
 use crate::store::tables::TableRow;
@@ -24,7 +21,7 @@ pub const STATUS_FAILED: &str = "FAILED";
 /// Runs one sync of a claimed table and records its outcome. Errors are returned
 /// only when even the outcome could not be written.
 pub async fn run_table(
-    env: &SyncEnv,
+    env: &WorkerEnv,
     claim: &Claim,
     lost: &AtomicBool,
 ) -> anyhow::Result<&'static str> {
@@ -36,7 +33,7 @@ pub async fn run_table(
     // request's task name moves from waiting to this run with nothing in between.
     let mut tx = env.pool.begin().await?;
     let request_id = match claim.request_id {
-        Some(id) if store::tasks::take_request(&mut *tx, &table.name, id).await? => Some(id),
+        Some(id) if store::tasks::take_request(&mut *tx, &table.name, claim.kind, id).await? => Some(id),
         _ => None,
     };
     let run_id = store::runs::start(
@@ -85,33 +82,18 @@ pub async fn run_table(
 }
 
 async fn execute(
-    env: &SyncEnv,
+    env: &WorkerEnv,
     table: &TableRow,
     claim: &Claim,
     run_id: i64,
     lost: &AtomicBool,
     progress: &mut RunProgress,
 ) -> anyhow::Result<RunOutcome> {
-    let config: TableConfig = serde_json::from_value(table.config.clone())
-        .context("stored table config is unreadable")?;
+    let (_, plan) = table_plan(&env.pool, table).await?;
     let spec = sources::stored_source(&env.sources(), table)
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    let schema_body = store::schemas::get(&env.pool, &table.schema_name)
-        .await?
-        .ok_or_else(|| anyhow!("schema '{}' no longer exists", table.schema_name))?;
-    let schema: TableSchema =
-        serde_json::from_value(schema_body).context("stored schema is unreadable")?;
-    let plan = Arc::new(SegmentPlan {
-        arrow_schema: Arc::new(segment_arrow_schema(
-            &schema,
-            &parse_source_types(&table.segment_types),
-        )),
-        time_column: config.segments_config.time_column_name.clone(),
-        bloom_filter_columns: bloom_filter_columns(&config),
-        null_handling: config.null_handling_enabled(),
-        schema,
-    });
+    let plan = Arc::new(plan);
 
     let committed = store::segments::for_table(&env.pool, &table.name).await?;
     let referenced: HashSet<String> = committed.iter().map(|s| s.location.clone()).collect();
@@ -140,19 +122,4 @@ async fn execute(
         SourceSpec::IcebergRest(rest) => iceberg::execute(&ctx, rest, progress).await,
         SourceSpec::Local(_) | SourceSpec::S3(_) => files::execute(&ctx, &spec, progress).await,
     }
-}
-
-fn bloom_filter_columns(config: &TableConfig) -> Vec<String> {
-    config
-        .extra
-        .get("tableIndexConfig")
-        .and_then(|c| c.get("bloomFilterColumns"))
-        .and_then(|c| c.as_array())
-        .map(|columns| {
-            columns
-                .iter()
-                .filter_map(|c| c.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }

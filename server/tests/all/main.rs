@@ -17,6 +17,7 @@ mod process;
 mod query_limits;
 mod query_safety;
 mod readiness;
+mod realtime;
 mod replicas;
 mod seed_quickstart;
 mod seed_tasks;

@@ -101,7 +101,10 @@ fn set_missing_status(err: &ApiFailure) {
 async fn table_schema(name: String) -> Result<TableSchema, ApiFailure> {
     let configs =
         client::get::<TableConfigs>(&format!("/tables/{}", encode_component(&name))).await?;
-    let schema_name = configs.offline.segments_config.schema_name.unwrap_or(name);
+    let schema_name = configs
+        .config()
+        .and_then(|c| c.segments_config.schema_name.clone())
+        .unwrap_or(name);
     client::get::<TableSchema>(&format!("/schemas/{}", encode_component(&schema_name))).await
 }
 

@@ -1,5 +1,6 @@
 //! `iceberg-rest`: tables behind an Iceberg REST catalog (AWS Glue, AWS S3 Tables, any REST catalog).
 
+pub mod append;
 mod client;
 pub mod evolution;
 mod sigv4;

@@ -4,6 +4,7 @@
 pub mod data;
 pub mod iceberg;
 pub mod process;
+pub mod realtime;
 pub mod s3;
 
 use std::path::PathBuf;
