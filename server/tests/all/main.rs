@@ -18,6 +18,7 @@ mod query_limits;
 mod query_safety;
 mod readiness;
 mod realtime;
+mod realtime_faults;
 mod replicas;
 mod seed_quickstart;
 mod seed_tasks;
