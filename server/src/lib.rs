@@ -7,10 +7,11 @@
 //! 2. edge: `api` (REST handlers), `ui` (pages), `http` (headers, timeouts, limits).
 //! 3. service: `service` (the logic behind the handlers), `auth` (who is calling).
 //! 4. context: `state` ([`state::AppState`]), what requests and the watcher share.
-//! 5. engines: `preview`, `sync`, `realtime`, `export`, `query`, and `auth::throttle` (which state holds).
-//! 6. `sources`: saved connections and their secrets, resolved for a source.
-//! 7. backends: `catalogs` (lakes), `store` (Postgres), `segments` (deep store).
-//! 8. foundation: `model`, `config`, `error` (which imports nothing from the crate).
+//! 5. `watcher`: the background loop that claims due tasks and hands each to its engine.
+//! 6. engines: `preview`, `sync`, `realtime`, `export`, `query`, and `auth::throttle` (which state holds).
+//! 7. `sources`: saved connections and their secrets, resolved for a source.
+//! 8. backends: `catalogs` (lakes), `store` (Postgres), `segments` (deep store).
+//! 9. foundation: `model`, `config`, `error` (which imports nothing from the crate).
 //!
 //! `AppState` bundles parts of several lower layers, so it sits above them: only the
 //! edge, service and auth take it. The layers below get just the parts they need,
