@@ -585,13 +585,13 @@ fn timestamps_in_other_units_keep_their_precision() {
     assert_eq!(ts.values().to_vec(), vec![1_000_002, 3_000]);
 }
 
-/// Throughput guard: 100k NDJSON rows of eight columns. The bound is loose for
-/// unoptimised test builds; release builds decode this in a small fraction of it.
+/// Many rows of every type in one body: each row lands in its place (speed is measured by
+/// the benchmark's ingest figures, not here).
 #[test]
-fn a_hundred_thousand_ndjson_rows_decode_quickly() {
+fn many_ndjson_rows_of_every_type_keep_their_order() {
     let plan = every_type();
     let mut body = String::new();
-    for i in 0..100_000 {
+    for i in 0..20_000 {
         body.push_str(&format!(
             "{{\"id\":{i},\"big\":{},\"name\":\"user-{}\",\"flag\":{},\"d\":{}.25,\"ts\":{},\"tags\":[\"a\",\"b\"],\"payload\":{{\"k\":{i}}}}}\n",
             i * 1000,
@@ -601,14 +601,8 @@ fn a_hundred_thousand_ndjson_rows_decode_quickly() {
             1_700_000_000_000i64 + i
         ));
     }
-    let started = std::time::Instant::now();
     let batch = decode(IngestFormat::NdJson, body.as_bytes(), &plan).unwrap();
-    let elapsed = started.elapsed();
-    assert_eq!(batch.num_rows(), 100_000);
-    assert_eq!(column::<Int32Array>(&batch, "id").value(99_999), 99_999);
-    eprintln!(
-        "decoded 100k NDJSON rows ({} bytes) in {elapsed:?}",
-        body.len()
-    );
-    assert!(elapsed.as_secs_f64() < 10.0, "took {elapsed:?}");
+    assert_eq!(batch.num_rows(), 20_000);
+    let ids = column::<Int32Array>(&batch, "id");
+    assert!((0..20_000).all(|i| ids.value(i) == i as i32));
 }
