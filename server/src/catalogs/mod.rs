@@ -8,6 +8,7 @@ pub mod params;
 pub mod partitions;
 pub mod reader;
 mod s3;
+pub mod sink;
 
 use std::ops::Range;
 use std::sync::Arc;
