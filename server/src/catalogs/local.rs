@@ -32,21 +32,7 @@ impl LocalCatalog {
                 spec.path.display()
             )));
         }
-        let allowed = allowed_roots
-            .iter()
-            .filter_map(|r| r.canonicalize().ok())
-            .any(|allowed| root.starts_with(&allowed));
-        if !allowed {
-            let roots: Vec<String> = allowed_roots
-                .iter()
-                .map(|r| r.display().to_string())
-                .collect();
-            return Err(CatalogError::InvalidConfig(format!(
-                "local path '{}' is outside the folders Lakeport may read ({}); set LAKEPORT_LOCAL_ROOTS to allow it",
-                spec.path.display(),
-                roots.join(", ")
-            )));
-        }
+        ensure_allowed(&spec.path, &root, allowed_roots, "read")?;
         Ok(Self { root })
     }
 
@@ -134,6 +120,93 @@ impl Catalog for LocalCatalog {
     }
 }
 
+/// Refuses a folder (`canonical`, as `shown` spells it) outside every allowed root.
+fn ensure_allowed(
+    shown: &Path,
+    canonical: &Path,
+    allowed_roots: &[PathBuf],
+    verb: &str,
+) -> CatalogResult<()> {
+    let allowed = allowed_roots
+        .iter()
+        .filter_map(|r| r.canonicalize().ok())
+        .any(|allowed| canonical.starts_with(&allowed));
+    if allowed {
+        return Ok(());
+    }
+    let roots: Vec<String> = allowed_roots
+        .iter()
+        .map(|r| r.display().to_string())
+        .collect();
+    Err(CatalogError::InvalidConfig(format!(
+        "local path '{}' is outside the folders Lakeport may {verb} ({}); set LAKEPORT_LOCAL_ROOTS to allow it",
+        shown.display(),
+        roots.join(", ")
+    )))
+}
+
+/// Where `path` would be written: its deepest existing folder (resolved, within the allowed
+/// roots) and the names of the folders still to create below it. Creates nothing.
+fn writable_parts<'p>(
+    path: &'p Path,
+    allowed_roots: &[PathBuf],
+) -> CatalogResult<(PathBuf, Vec<&'p std::ffi::OsStr>)> {
+    if !path.is_absolute() {
+        return Err(CatalogError::InvalidConfig(format!(
+            "local path '{}' must be absolute",
+            path.display()
+        )));
+    }
+    if path
+        .components()
+        .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(CatalogError::InvalidConfig(format!(
+            "local path '{}' may not contain '..'",
+            path.display()
+        )));
+    }
+    let mut existing = path;
+    let mut missing = Vec::new();
+    while !existing.exists() {
+        let (Some(name), Some(parent)) = (existing.file_name(), existing.parent()) else {
+            break;
+        };
+        missing.push(name);
+        existing = parent;
+    }
+    let canonical = existing.canonicalize().map_err(io_error)?;
+    ensure_allowed(path, &canonical, allowed_roots, "write to")?;
+    if !canonical.is_dir() {
+        return Err(CatalogError::InvalidConfig(format!(
+            "local path '{}' is not a directory",
+            existing.display()
+        )));
+    }
+    Ok((canonical, missing))
+}
+
+/// Whether files may be written under `path`, checked without creating anything.
+pub(super) fn check_writable(path: &Path, allowed_roots: &[PathBuf]) -> CatalogResult<()> {
+    writable_parts(path, allowed_roots).map(|_| ())
+}
+
+/// The folder `path` names, made if missing, once it is known to lie under an allowed
+/// root: the deepest part that exists is resolved (symlinks and all) and checked, and
+/// only then are the missing folders below it created.
+pub(super) fn writable_dir(path: &Path, allowed_roots: &[PathBuf]) -> CatalogResult<PathBuf> {
+    let (canonical, missing) = writable_parts(path, allowed_roots)?;
+    let dir = missing
+        .iter()
+        .rev()
+        .fold(canonical, |dir, name| dir.join(name));
+    std::fs::create_dir_all(&dir).map_err(io_error)?;
+    // Checked again: a link put in place meanwhile must not lead the file elsewhere.
+    let dir = dir.canonicalize().map_err(io_error)?;
+    ensure_allowed(path, &dir, allowed_roots, "write to")?;
+    Ok(dir)
+}
+
 /// Symlinks are skipped so that a link cannot lead a table outside its allowed root.
 fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> CatalogResult<()> {
     for entry in std::fs::read_dir(dir).map_err(io_error)? {
@@ -165,7 +238,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<SourceFile>) -> CatalogResult<()>
     Ok(())
 }
 
-fn io_error(err: std::io::Error) -> CatalogError {
+pub(super) fn io_error(err: std::io::Error) -> CatalogError {
     match err.kind() {
         std::io::ErrorKind::NotFound => CatalogError::NotFound(err.to_string()),
         std::io::ErrorKind::PermissionDenied => CatalogError::AccessDenied(err.to_string()),
@@ -176,7 +249,7 @@ fn io_error(err: std::io::Error) -> CatalogError {
     }
 }
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> CatalogResult<T> + Send + 'static,
 ) -> CatalogResult<T> {
     tokio::task::spawn_blocking(f)

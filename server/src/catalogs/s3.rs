@@ -1,6 +1,7 @@
 //! `s3`: Parquet objects under a bucket prefix, read with aws-sdk-s3 and the connection's own keys.
 
 use std::ops::Range;
+use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,6 +12,7 @@ use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{BehaviorVersion, Region};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 
@@ -182,6 +184,27 @@ impl S3Catalog {
             CatalogError::Transient(format!("S3 connection dropped while {what}: {e}"))
         })?;
         Ok(body.into_bytes())
+    }
+
+    /// Uploads a local file as `<prefix><name>` in one PutObject, its body streamed from
+    /// disk (the SDK re-reads it on a retry); returns the object's URI.
+    pub async fn put_file(&self, name: &str, local_file: &Path) -> CatalogResult<String> {
+        let key = self.full_key(name);
+        let body = ByteStream::from_path(local_file).await.map_err(|e| {
+            CatalogError::Transient(format!(
+                "reading {} to upload it: {e}",
+                local_file.display()
+            ))
+        })?;
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.classify(e, &format!("writing '{key}'")))?;
+        Ok(format!("s3://{}/{key}", self.bucket))
     }
 
     fn full_key(&self, key: &str) -> String {

@@ -5,7 +5,7 @@ use lakeport_wire::rules::parse_period;
 
 use super::options::ParquetOptions;
 use super::target::filesystem_source_params;
-use crate::catalogs::SourceSpec;
+use crate::catalogs::{SourceSpec, sink};
 use crate::catalogs::iceberg_rest::IcebergRestCatalog;
 use crate::error::{ApiError, ApiResult};
 use crate::model::schedule;
@@ -176,10 +176,7 @@ pub async fn check(
             let catalog = IcebergRestCatalog::open(rest, cx.config).await?;
             catalog.open_append_target().await?;
         }
-        SourceSpec::Local(local) => {
-            crate::catalogs::sink::check_local_destination(&local.path, cx.config)?;
-        }
-        SourceSpec::S3(_) => {}
+        SourceSpec::Local(_) | SourceSpec::S3(_) => sink::check_destination(&target.spec, cx.config)?,
     }
     Ok(target)
 }

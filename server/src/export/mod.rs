@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod cycle;
+mod json;
 pub mod options;
 pub mod parquet;
 pub mod target;
