@@ -171,7 +171,7 @@ impl Cycle<'_> {
             &config.source_table,
             cutoff,
             config.initial_watermark_ms,
-            limit as i64,
+            i64::try_from(limit).unwrap_or(i64::MAX),
         )
         .await?)
     }

@@ -57,8 +57,12 @@ pub async fn export_now(app: &TestApp, table: &str) -> String {
         let (code, states) = app.get(&format!("/tasks/DataExportTask/{table}/taskstates")).await;
         assert_eq!(code, 200, "{states}");
         let state = states[&task].as_str().unwrap_or("missing").to_owned();
-        if state == "COMPLETED" || state == "FAILED" {
+        if state == "COMPLETED" {
             return state;
+        }
+        if state == "FAILED" {
+            let (_, status) = app.get(&format!("/tables/{table}/exports")).await;
+            return format!("FAILED: {}", status["runs"][0]["errorMessage"]);
         }
         assert!(Instant::now() < deadline, "task {task} stuck at {state}");
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -114,7 +118,7 @@ fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
 async fn completed_segments_are_exported_to_a_directory_once_as_configured() {
     let app = spawn_app().await;
     let out = app.lake.join("exports/ev");
-    create_exporting_table(&app, "ev", 500, json!({
+    create_exporting_table(&app, "ev", 1500, json!({
         "sourceTableName": "ev_REALTIME",
         "fileFormat": "parquet",
         "externalTable.target": "filesystem",
@@ -124,7 +128,7 @@ async fn completed_segments_are_exported_to_a_directory_once_as_configured() {
         "fileFormat.parquet.rowGroupSizeBytes": "4096",
         "fileFormat.parquet.enableDictionary": "false"
     })).await;
-    let segments = ingest_and_seal(&app, "ev_REALTIME", 4, 500).await;
+    let segments = ingest_and_seal(&app, "ev_REALTIME", 4, 1500).await;
     assert_eq!(segments.len(), 4);
 
     assert_eq!(export_now(&app, "ev_REALTIME").await, "COMPLETED");
@@ -136,7 +140,7 @@ async fn completed_segments_are_exported_to_a_directory_once_as_configured() {
     expected.sort();
     assert_eq!(files, expected, "one file per segment, named after it");
     let read = read_back(&files);
-    assert_eq!(ids_of(&read), (0..2000).collect::<Vec<_>>(), "exactly the source rows");
+    assert_eq!(ids_of(&read), (0..6000).collect::<Vec<_>>(), "exactly the source rows");
     for file in read["files"].as_array().unwrap() {
         assert_eq!(file["codecs"], json!(["GZIP"]), "{file}");
         assert_eq!(file["dictionary"], false, "{file}");
@@ -159,7 +163,7 @@ async fn completed_segments_are_exported_to_a_directory_once_as_configured() {
     assert_eq!(status["watermarkMs"], newest_end);
 
     // New rows, a new segment, and only it is exported next.
-    let (content_type, body) = body_for(2000..2500);
+    let (content_type, body) = body_for(6000..7500);
     push(&app.client, &app.address, "ev_REALTIME", content_type, body, None).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while app.get("/segments/ev_REALTIME").await.1["segments"].as_array().unwrap().len() < 5 {
@@ -168,7 +172,7 @@ async fn completed_segments_are_exported_to_a_directory_once_as_configured() {
     }
     assert_eq!(export_now(&app, "ev_REALTIME").await, "COMPLETED");
     let read = read_back(&parquet_files(&out));
-    assert_eq!(ids_of(&read), (0..2500).collect::<Vec<_>>());
+    assert_eq!(ids_of(&read), (0..7500).collect::<Vec<_>>());
     app.stop().await;
 }
 

@@ -8,6 +8,7 @@ mod api_errors;
 mod auth;
 mod aws_roles;
 mod connections;
+mod export;
 mod export_writer;
 mod hardening;
 mod iceberg_rest;
