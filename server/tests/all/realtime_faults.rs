@@ -149,3 +149,76 @@ async fn two_replicas_ingest_into_one_table_and_one_is_killed() {
     );
     assert!(status["completedSegments"].as_i64().unwrap() >= 5, "{status}");
 }
+
+#[tokio::test]
+async fn an_export_killed_mid_cycle_writes_each_segment_once() {
+    let database_url = common::fresh_database().await;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = dir.path().join("lake");
+    let out = lake.join("exports");
+    std::fs::create_dir_all(&out).unwrap();
+    let mut envs = envs(&database_url, &dir.path().join("data"));
+    envs.push(("LAKEPORT_LOCAL_ROOTS", lake.to_string_lossy().into_owned()));
+    let port = free_port();
+    let mut process = launch(&envs, port).await;
+    let (code, body) = process.post("/schemas", &events_schema("arch")).await;
+    assert_eq!(code, 200, "{body}");
+    let mut table = events_table("arch", serde_json::json!({"realtime.segment.flush.threshold.rows": "1000"}));
+    table["task"] = serde_json::json!({"taskTypeConfigsMap": {"DataExportTask": {
+        "sourceTableName": "arch_REALTIME", "outputDirURI": format!("file://{}/", out.display()),
+        "bufferTimePeriod": "0s", "fileFormat.parquet.compressionCodec": "GZIP"
+    }}});
+    let (code, body) = process.post("/tables", &table).await;
+    assert_eq!(code, 200, "{body}");
+    let segments = 40;
+    for n in 0..segments {
+        send_until_acknowledged(&[&process], "arch_REALTIME", n).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while process.get("/tables/arch_REALTIME/ingestion").await["completedSegments"] != segments {
+        assert!(Instant::now() < deadline, "segments were not sealed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Kill -9 while the cycle is writing files: some are written, not all checkpointed.
+    let (code, _) = process.post("/tasks/schedule?taskType=DataExportTask&tableName=arch_REALTIME", &serde_json::json!({})).await;
+    assert_eq!(code, 200);
+    let files = |dir: &std::path::Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".parquet") && !n.starts_with('.'))
+            .collect();
+        names.sort();
+        names
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while files(&out).len() < 3 {
+        assert!(Instant::now() < deadline, "the export never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    kill(&mut process).await;
+    let written_before = files(&out).len() as i64;
+    assert!(written_before < segments, "the cycle finished before it could be killed");
+
+    process = launch(&envs, port).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (code, _) = process.post("/tasks/schedule?taskType=DataExportTask&tableName=arch_REALTIME", &serde_json::json!({})).await;
+        assert_eq!(code, 200);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let status = process.get("/tables/arch_REALTIME/exports").await;
+        let done = status["segments"].as_array().unwrap().iter().filter(|s| s["state"] == "COMPLETED").count() as i64;
+        if done == segments {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not all exported: {status}");
+    }
+    let names = files(&out);
+    assert_eq!(names.len() as i64, segments, "one file per segment: {names:?}");
+    let paths: Vec<_> = names.iter().map(|n| out.join(n)).collect();
+    let read = crate::export::read_back(&paths);
+    let mut ids: Vec<i64> = read["ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..segments * ROWS_PER_REQUEST).collect::<Vec<_>>(), "every row exported exactly once");
+    kill(&mut process).await;
+}
