@@ -22,7 +22,7 @@ use crate::catalogs::iceberg_rest::append::{AppendTarget, CommitOutcome, StagedD
 use crate::catalogs::sink;
 use crate::model::table_config::{EXPORT_TASK_TYPE, TableConfig};
 use crate::sources;
-use crate::store::exports::{COMPLETED, Candidate, RunSummary, STAGED};
+use crate::store::exports::{COMPLETED, Candidate, RunSummary, STAGED, WrittenFile};
 use crate::store::tables::TableRow;
 use crate::store::tasks::Claim;
 use crate::store::{self};
@@ -243,11 +243,13 @@ impl Cycle<'_> {
             &mut *tx,
             &self.table.name,
             &candidate.segment_name,
-            state,
-            uri,
-            data_file,
-            written.rows as i64,
-            written.size_bytes as i64,
+            &WrittenFile {
+                state,
+                file_uri: uri,
+                data_file,
+                rows: written.rows as i64,
+                bytes: written.size_bytes as i64,
+            },
         )
         .await?;
         tx.commit().await?;

@@ -36,7 +36,7 @@ pub async fn load(state: &AppState, name: &str) -> ApiResult<store::tables::Tabl
 /// Where a table's rows come from.
 enum Feed {
     /// An OFFLINE table's lake source, with its secrets.
-    Source(ResolvedSource),
+    Source(Box<ResolvedSource>),
     /// A REALTIME table: rows pushed to `POST /ingest/{table}`.
     Stream,
 }
@@ -113,7 +113,7 @@ async fn check(state: &AppState, body: Value) -> ApiResult<Checked> {
                 }
             };
             let source = sources::resolve(&state.sources(), params, &at).await?;
-            (Feed::Source(source), schedule_expr, enabled)
+            (Feed::Source(Box::new(source)), schedule_expr, enabled)
         }
     };
     let export = match export::config::of_config(&config)? {

@@ -182,17 +182,22 @@ pub async fn begin_segment(
     Ok(())
 }
 
-/// Records a written file: COMPLETED (a filesystem export, done) or STAGED (an Iceberg data
-/// file waiting for its batch commit, with the data file's description).
+/// A segment's exported file, as its checkpoint records it.
+pub struct WrittenFile<'a> {
+    /// COMPLETED (a filesystem export, done) or STAGED (an Iceberg data file waiting for its
+    /// batch commit, described by `data_file`).
+    pub state: &'a str,
+    pub file_uri: &'a str,
+    pub data_file: Option<&'a serde_json::Value>,
+    pub rows: i64,
+    pub bytes: i64,
+}
+
 pub async fn file_written(
     exec: impl PgExecutor<'_>,
     owner: &str,
     segment: &str,
-    state: &str,
-    file_uri: &str,
-    data_file: Option<&serde_json::Value>,
-    rows: i64,
-    bytes: i64,
+    file: &WrittenFile<'_>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         r#"
@@ -202,11 +207,11 @@ pub async fn file_written(
         "#,
         owner,
         segment,
-        state,
-        file_uri,
-        data_file,
-        rows,
-        bytes
+        file.state,
+        file.file_uri,
+        file.data_file,
+        file.rows,
+        file.bytes
     )
     .execute(exec)
     .await?;
