@@ -9,6 +9,7 @@ mod auth;
 mod aws_roles;
 mod connections;
 mod hardening;
+mod iceberg_append;
 mod iceberg_rest;
 mod iceberg_sync;
 mod openapi;
