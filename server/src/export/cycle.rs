@@ -340,8 +340,8 @@ impl Cycle<'_> {
                 .await;
                 match staged_file {
                     Ok((data_file, written)) => {
-                        let json = data_file.to_json()?;
-                        self.checkpoint(candidate, STAGED, data_file.path(), Some(&json), &written)
+                        let json = serde_json::to_value(&data_file)?;
+                        self.checkpoint(candidate, STAGED, &data_file.path, Some(&json), &written)
                             .await?;
                         summary.segments_exported += 1;
                         summary.rows_exported += written.rows as i64;
@@ -389,10 +389,10 @@ impl Cycle<'_> {
                 let rows = store::exports::commit_files(&self.env.pool, commit_id).await?;
                 let files = rows
                     .iter()
-                    .map(|(_, json, _, _)| StagedDataFile::from_json(json))
+                    .map(|(_, json, _, _)| serde_json::from_value::<StagedDataFile>(json.clone()))
                     .collect::<Result<Vec<_>, _>>()?;
                 match target.commit(&files, &id).await? {
-                    CommitOutcome::Committed { snapshot_id } => snapshot_id,
+                    CommitOutcome::Committed { snapshot_id, .. } => snapshot_id,
                     CommitOutcome::Unknown { reason } => match target.find_commit(&id).await? {
                         Some(snapshot) => snapshot,
                         None => bail!(

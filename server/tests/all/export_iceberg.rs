@@ -59,13 +59,17 @@ async fn arm(server: &IcebergServer, fault: &str) {
     assert!(answer.status().is_success());
 }
 
-/// Runs cycles until every segment is checkpointed COMPLETED (or `max` cycles).
+/// Runs cycles until every one of the source's segments is checkpointed COMPLETED (or `max` cycles).
 async fn export_until_done(app: &crate::common::TestApp, table: &str, max: usize) -> Value {
+    let (_, source) = app.get(&format!("/segments/{table}")).await;
+    let expected = source["segments"].as_array().unwrap().len();
     for _ in 0..max {
-        export_now(app, table).await;
+        let state = export_now(app, table).await;
+        assert_eq!(state, "COMPLETED");
         let (_, status) = app.get(&format!("/tables/{table}/exports")).await;
         let segments = status["segments"].as_array().unwrap();
-        if !segments.is_empty() && segments.iter().all(|s| s["state"] == "COMPLETED") && status["pendingCommits"] == 0 {
+        let completed = segments.iter().filter(|s| s["state"] == "COMPLETED").count();
+        if completed == expected && status["pendingCommits"] == 0 {
             return status;
         }
     }

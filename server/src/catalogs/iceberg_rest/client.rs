@@ -29,6 +29,17 @@ pub struct RestClient {
     token: Mutex<Option<(String, Instant)>>,
 }
 
+/// Why a table commit failed, by what it means for the table.
+#[derive(Debug, Clone)]
+pub enum CommitFailure {
+    /// 409: the table changed since it was loaded; nothing was applied.
+    Conflict(String),
+    /// Sent, but no definite answer (5xx, a timeout, a dropped connection): it may have been applied.
+    Unknown(String),
+    /// Refused, or never sent: nothing was applied.
+    Refused(CatalogError),
+}
+
 #[derive(Debug, Deserialize)]
 struct CatalogConfig {
     #[serde(default)]
@@ -196,13 +207,7 @@ impl RestClient {
         namespace: &[String],
         table: &str,
     ) -> Result<Value, CatalogError> {
-        let url = format!(
-            "{}/namespaces/{}/tables/{}",
-            self.base(),
-            encode(&namespace.join(NAMESPACE_SEPARATOR)),
-            encode(table)
-        );
-        self.get(&url).await
+        self.get(&self.table_url(namespace, table)).await
     }
 
     async fn get(&self, url: &str) -> Result<Value, CatalogError> {
@@ -212,6 +217,97 @@ impl RestClient {
             .header("Accept", "application/json")
             .build()
             .map_err(|e| CatalogError::InvalidConfig(format!("bad catalog URL '{url}': {e}")))?;
+        self.authorize(&mut request).await?;
+        let response = self.send(REST_URI, request).await?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| unreachable(url, &e))?;
+        if status.is_success() {
+            return serde_json::from_str(&text).map_err(|e| {
+                CatalogError::BadData(format!("catalog answered non-JSON for {url}: {e}"))
+            });
+        }
+        Err(catalog_error(status, url, &text))
+    }
+
+    /// Posts a `CommitTableRequest` to the table's endpoint and returns the
+    /// `CommitTableResponse`. Whether a failed commit may have been applied is part of the
+    /// answer: only a request that never left, or that the catalog answered with a
+    /// definite refusal, is known not to have changed the table.
+    pub async fn commit_table(
+        &self,
+        namespace: &[String],
+        table: &str,
+        body: &Value,
+    ) -> Result<Value, CommitFailure> {
+        let url = self.table_url(namespace, table);
+        let payload = serde_json::to_vec(body).map_err(|e| {
+            CommitFailure::Refused(CatalogError::BadData(format!("commit request: {e}")))
+        })?;
+        let mut request = self
+            .http
+            .request(Method::POST, &url)
+            .header("Accept", "application/json")
+            .header("Content-Type", "application/json")
+            .body(payload)
+            .build()
+            .map_err(|e| {
+                CommitFailure::Refused(CatalogError::InvalidConfig(format!(
+                    "bad catalog URL '{url}': {e}"
+                )))
+            })?;
+        self.authorize(&mut request)
+            .await
+            .map_err(CommitFailure::Refused)?;
+        let response = match self
+            .execute(REST_URI, request)
+            .await
+            .map_err(CommitFailure::Refused)?
+        {
+            Ok(response) => response,
+            // Not connected means not sent; any later failure may have reached the catalog.
+            Err(e) if e.is_connect() || e.is_builder() => {
+                return Err(CommitFailure::Refused(unreachable(&url, &e)));
+            }
+            Err(e) => {
+                return Err(CommitFailure::Unknown(format!(
+                    "the commit to {url} was sent but no answer came back: {e}"
+                )));
+            }
+        };
+        let status = response.status();
+        let text = response.text().await.map_err(|e| {
+            CommitFailure::Unknown(format!(
+                "the catalog answered {status} to the commit at {url}, but the answer broke off: {e}"
+            ))
+        })?;
+        if status.is_success() {
+            return serde_json::from_str(&text).map_err(|e| {
+                CommitFailure::Unknown(format!(
+                    "the catalog answered {status} to the commit at {url} with non-JSON: {e}"
+                ))
+            });
+        }
+        let error = catalog_error(status, &url, &text);
+        Err(match status {
+            StatusCode::CONFLICT => CommitFailure::Conflict(error.to_string()),
+            // The REST spec's CommitStateUnknown: the catalog may have applied the commit.
+            s if s.is_server_error() || s == StatusCode::REQUEST_TIMEOUT => {
+                CommitFailure::Unknown(error.to_string())
+            }
+            _ => CommitFailure::Refused(error),
+        })
+    }
+
+    fn table_url(&self, namespace: &[String], table: &str) -> String {
+        format!(
+            "{}/namespaces/{}/tables/{}",
+            self.base(),
+            encode(&namespace.join(NAMESPACE_SEPARATOR)),
+            encode(table)
+        )
+    }
+
+    async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), CatalogError> {
         match &self.auth {
             RestAuth::None => {}
             RestAuth::Bearer(token) => {
@@ -229,17 +325,9 @@ impl RestClient {
                 .signer
                 .as_ref()
                 .expect("signer for SigV4")
-                .sign(&mut request)?,
+                .sign(request)?,
         }
-        let response = self.send(REST_URI, request).await?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| unreachable(url, &e))?;
-        if status.is_success() {
-            return serde_json::from_str(&text).map_err(|e| {
-                CatalogError::BadData(format!("catalog answered non-JSON for {url}: {e}"))
-            });
-        }
-        Err(catalog_error(status, url, &text))
+        Ok(())
     }
 
     /// Sends one request once the outbound policy allows its URL (IP-literal hosts skip the
@@ -249,13 +337,29 @@ impl RestClient {
         what: &str,
         request: reqwest::Request,
     ) -> Result<reqwest::Response, CatalogError> {
+        let url = request.url().to_string();
+        self.execute(what, request)
+            .await?
+            .map_err(|e| unreachable(&url, &e))
+    }
+
+    /// `send`, with the transport error left whole (the outer error: refused before sending).
+    async fn execute(
+        &self,
+        what: &str,
+        request: reqwest::Request,
+    ) -> Result<Result<reqwest::Response, reqwest::Error>, CatalogError> {
         self.policy.check(what, request.url()).await?;
         let url = request.url().to_string();
-        let response = self
-            .http
-            .execute(request)
-            .await
-            .map_err(|e| unreachable(&url, &e))?;
+        let response = match self.http.execute(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                if let Some(refused) = refusal_in(&e, &format!("Iceberg REST request to {url}")) {
+                    return Err(refused);
+                }
+                return Ok(Err(e));
+            }
+        };
         if response.status().is_redirection() {
             let location = response
                 .headers()
@@ -265,7 +369,7 @@ impl RestClient {
                 .unwrap_or_default();
             return Err(redirected(response.status(), &url, &location));
         }
-        Ok(response)
+        Ok(Ok(response))
     }
 
     /// A client-credentials token, fetched once and reused until shortly before it expires.

@@ -3,12 +3,14 @@
 pub mod append;
 mod client;
 pub mod evolution;
+mod metrics;
 mod sigv4;
 pub mod snapshots;
 mod storage;
 pub mod table;
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -20,7 +22,7 @@ use crate::config::Config;
 use client::RestClient;
 
 pub struct IcebergRestCatalog {
-    client: RestClient,
+    client: Arc<RestClient>,
     spec: IcebergRestSpec,
     policy: OutboundPolicy,
 }
@@ -45,7 +47,7 @@ impl IcebergRestCatalog {
         let mut client = RestClient::new(spec, &policy)?;
         client.connect().await?;
         Ok(Self {
-            client,
+            client: Arc::new(client),
             spec: spec.clone(),
             policy,
         })
@@ -54,11 +56,7 @@ impl IcebergRestCatalog {
     /// The table the connection's `table.namespace` / `table.tableName` name, loaded now
     /// (with fresh vended credentials, when the catalog vends them).
     pub async fn open_table(&self) -> CatalogResult<table::LoadedTable> {
-        let (namespace, name) = self.spec.table.as_ref().ok_or_else(|| {
-            CatalogError::InvalidConfig(
-                "name the table with catalog.iceberg-rest.table.namespace and catalog.iceberg-rest.table.tableName".into(),
-            )
-        })?;
+        let (namespace, name) = self.named_table()?;
         table::load(
             &self.client,
             namespace,
@@ -67,6 +65,29 @@ impl IcebergRestCatalog {
             &self.policy,
         )
         .await
+    }
+
+    /// The named table as an export target, once it is known to exist, be unpartitioned
+    /// and take Parquet (each refusal an `InvalidConfig` naming the table). Nothing is
+    /// written until `AppendTarget::upload_data_file`.
+    pub async fn open_append_target(&self) -> CatalogResult<append::AppendTarget> {
+        let (namespace, name) = self.named_table()?;
+        append::AppendTarget::open(
+            self.client.clone(),
+            namespace.clone(),
+            name.clone(),
+            self.spec.storage.clone(),
+            self.policy.clone(),
+        )
+        .await
+    }
+
+    fn named_table(&self) -> CatalogResult<&(Vec<String>, String)> {
+        self.spec.table.as_ref().ok_or_else(|| {
+            CatalogError::InvalidConfig(
+                "name the table with catalog.iceberg-rest.table.namespace and catalog.iceberg-rest.table.tableName".into(),
+            )
+        })
     }
 }
 

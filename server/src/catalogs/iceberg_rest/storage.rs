@@ -1,6 +1,6 @@
 //! What iceberg-rust may read an Iceberg table's files with: the storage properties (the
 //! connection's keys, or a catalog's vended ones, filtered), and a FileIO confined to the
-//! bucket the table lives in, read-only.
+//! bucket the table lives in, read-only unless an export appends under the table's location.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -165,9 +165,12 @@ pub fn s3_bucket(location: &str) -> Result<String, String> {
 }
 
 /// A FileIO for a table whose files live in `bucket`, after its endpoint passed the policy.
+/// It writes only when `writable_under` names a location (`s3://bucket/table`), and then
+/// only below it: an export's data files, manifests and manifest lists.
 pub async fn file_io(
     storage: StorageProps,
     bucket: String,
+    writable_under: Option<String>,
     policy: &OutboundPolicy,
 ) -> Result<FileIO, CatalogError> {
     // opendal's HTTP client cannot take our resolver, so the endpoint is checked here,
@@ -178,17 +181,20 @@ pub async fn file_io(
     let factory = ConfinedFactory {
         inner: OpenDalResolvingStorageFactory::new(),
         bucket,
+        writable_under: writable_under.map(|l| format!("{}/", l.trim_end_matches('/'))),
     };
     Ok(FileIOBuilder::new(Arc::new(factory))
         .with_props(storage.props)
         .build())
 }
 
-/// Builds storages that read only `s3://<bucket>/…` and write nothing.
+/// Builds storages that read only `s3://<bucket>/…` and write nothing, or only below `writable_under`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct ConfinedFactory {
     inner: OpenDalResolvingStorageFactory,
     bucket: String,
+    #[serde(default)]
+    writable_under: Option<String>,
 }
 
 #[typetag::serde(name = "lakeport-confined")]
@@ -197,6 +203,7 @@ impl StorageFactory for ConfinedFactory {
         Ok(Arc::new(ConfinedStorage {
             inner: Some(self.inner.build(config)?),
             bucket: self.bucket.clone(),
+            writable_under: self.writable_under.clone(),
         }))
     }
 }
@@ -207,6 +214,9 @@ struct ConfinedStorage {
     #[serde(skip)]
     inner: Option<Arc<dyn Storage>>,
     bucket: String,
+    /// `s3://bucket/table/` (with the slash) when writes below it are allowed.
+    #[serde(default)]
+    writable_under: Option<String>,
 }
 
 impl ConfinedStorage {
@@ -227,12 +237,36 @@ impl ConfinedStorage {
             .as_deref()
             .ok_or_else(|| Error::new(ErrorKind::Unexpected, "storage used after deserialisation"))
     }
+
+    /// A write is allowed only below the appended table's location, and never through `..`
+    /// (S3 keeps it literally, but other readers would resolve it elsewhere).
+    fn writable(&self, path: &str) -> iceberg::Result<&dyn Storage> {
+        let Some(under) = &self.writable_under else {
+            return Err(read_only());
+        };
+        let tail = path.strip_prefix(under.as_str()).ok_or_else(|| {
+            Error::new(
+                ErrorKind::DataInvalid,
+                format!("'{path}' is outside the table's location '{under}'; Lakeport writes only below it"),
+            )
+        })?;
+        if tail
+            .split('/')
+            .any(|segment| segment.is_empty() || segment == "." || segment == "..")
+        {
+            return Err(Error::new(
+                ErrorKind::DataInvalid,
+                format!("'{path}' is not a plain path below the table's location"),
+            ));
+        }
+        self.checked(path)
+    }
 }
 
 fn read_only() -> Error {
     Error::new(
         ErrorKind::FeatureUnsupported,
-        "Lakeport reads Iceberg tables and never writes to them",
+        "Lakeport reads this Iceberg table and never writes to it",
     )
 }
 
@@ -255,12 +289,12 @@ impl Storage for ConfinedStorage {
         self.checked(path)?.reader(path).await
     }
 
-    async fn write(&self, _path: &str, _bs: Bytes) -> iceberg::Result<()> {
-        Err(read_only())
+    async fn write(&self, path: &str, bs: Bytes) -> iceberg::Result<()> {
+        self.writable(path)?.write(path, bs).await
     }
 
-    async fn writer(&self, _path: &str) -> iceberg::Result<Box<dyn FileWrite>> {
-        Err(read_only())
+    async fn writer(&self, path: &str) -> iceberg::Result<Box<dyn FileWrite>> {
+        self.writable(path)?.writer(path).await
     }
 
     async fn delete(&self, _path: &str) -> iceberg::Result<()> {
@@ -280,8 +314,9 @@ impl Storage for ConfinedStorage {
         Ok(InputFile::new(Arc::new(self.clone()), path.to_owned()))
     }
 
-    fn new_output(&self, _path: &str) -> iceberg::Result<OutputFile> {
-        Err(read_only())
+    fn new_output(&self, path: &str) -> iceberg::Result<OutputFile> {
+        self.writable(path)?;
+        Ok(OutputFile::new(Arc::new(self.clone()), path.to_owned()))
     }
 }
 
@@ -358,6 +393,7 @@ mod tests {
         let storage = ConfinedStorage {
             inner: Some(Arc::new(iceberg::io::MemoryStorage::new())),
             bucket: "lake".into(),
+            writable_under: None,
         };
         for path in ["file:///etc/passwd", "s3://other/x.avro", "memory://lake/x"] {
             let err = storage.read(path).await.unwrap_err().to_string();
@@ -366,5 +402,32 @@ mod tests {
         }
         assert!(storage.write("s3://lake/x", Bytes::new()).await.is_err());
         assert!(storage.new_output("s3://lake/x").is_err());
+    }
+
+    #[tokio::test]
+    async fn an_append_writes_only_below_the_table_location() {
+        let storage = ConfinedStorage {
+            inner: Some(Arc::new(iceberg::io::MemoryStorage::new())),
+            bucket: "lake".into(),
+            writable_under: Some("s3://lake/wh/t/".into()),
+        };
+        assert!(storage.new_output("s3://lake/wh/t/data/a.parquet").is_ok());
+        assert!(storage.new_output("s3://lake/wh/t/metadata/m.avro").is_ok());
+        for path in [
+            "s3://lake/wh/t2/data/a.parquet",
+            "s3://lake/wh/t/../t2/a.parquet",
+            "s3://lake/wh/t//a.parquet",
+            "s3://other/wh/t/a.parquet",
+            "s3://lake/wh/t/",
+        ] {
+            assert!(storage.new_output(path).is_err(), "{path}");
+            assert!(storage.write(path, Bytes::new()).await.is_err(), "{path}");
+        }
+        assert!(
+            storage
+                .delete("s3://lake/wh/t/data/a.parquet")
+                .await
+                .is_err()
+        );
     }
 }

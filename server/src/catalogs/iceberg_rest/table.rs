@@ -30,12 +30,31 @@ impl LoadedTable {
     }
 }
 
+/// How a loaded table's FileIO may touch its files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    /// Reads, and writes below the table's location (data files, manifests, manifest lists).
+    Append,
+}
+
 pub async fn load(
     client: &RestClient,
     namespace: &[String],
     name: &str,
     storage: Option<&S3Spec>,
     policy: &OutboundPolicy,
+) -> Result<LoadedTable, CatalogError> {
+    load_with(client, namespace, name, storage, policy, Access::Read).await
+}
+
+pub async fn load_with(
+    client: &RestClient,
+    namespace: &[String],
+    name: &str,
+    storage: Option<&S3Spec>,
+    policy: &OutboundPolicy,
+    access: Access,
 ) -> Result<LoadedTable, CatalogError> {
     let load = client.load_table(namespace, name).await?;
     let metadata: TableMetadata =
@@ -78,7 +97,8 @@ pub async fn load(
         .props
         .get(VENDED_EXPIRY)
         .and_then(|v| v.parse::<i64>().ok());
-    let file_io = file_io(props, bucket, policy).await?;
+    let writable_under = (access == Access::Append).then(|| metadata.location().to_owned());
+    let file_io = file_io(props, bucket, writable_under, policy).await?;
     let identifier = TableIdent::new(
         NamespaceIdent::from_vec(namespace.to_vec())
             .map_err(|e| CatalogError::InvalidConfig(format!("namespace: {e}")))?,
@@ -88,7 +108,7 @@ pub async fn load(
         .metadata(metadata)
         .identifier(identifier)
         .file_io(file_io)
-        .readonly(true)
+        .readonly(access == Access::Read)
         .runtime(
             Runtime::try_current()
                 .map_err(|e| CatalogError::Transient(format!("iceberg runtime: {e}")))?,
