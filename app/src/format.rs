@@ -97,6 +97,27 @@ pub fn duration_ms(ms: i64) -> String {
     }
 }
 
+/// `21_600_000` ms as `6h`, `5_400_000` as `1h30m`: a period as Pinot's configs spell it
+/// (units d, h, m, s), so what the page shows can be pasted back into a table config.
+/// A period that is not whole seconds, which no config can say, is shown in milliseconds.
+pub fn period(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".to_owned();
+    }
+    if !ms.is_multiple_of(1_000) {
+        return format!("{ms}ms");
+    }
+    let mut rest = ms / 1_000;
+    let mut out = String::new();
+    for (unit, secs) in [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)] {
+        if rest >= secs {
+            out.push_str(&format!("{}{unit}", rest / secs));
+            rest %= secs;
+        }
+    }
+    out
+}
+
 /// At most `max` characters, ending in `…` when cut; counts characters, not
 /// bytes, so multi-byte error text is never split mid-character.
 pub fn truncate_chars(text: &str, max: usize) -> Cow<'_, str> {
@@ -151,6 +172,24 @@ mod tests {
         assert_eq!(duration_ms(83_500), "1m 24s");
         assert_eq!(duration_ms(12_340), "12.3s");
         assert_eq!(duration_ms(3 * 3_600_000 + 60_000), "3h 1m");
+    }
+
+    #[test]
+    fn periods_are_spelled_as_configs_spell_them() {
+        assert_eq!(period(21_600_000), "6h");
+        assert_eq!(period(5_400_000), "1h30m");
+        assert_eq!(period(10_000), "10s");
+        assert_eq!(period(86_400_000 + 61_000), "1d1m1s");
+        assert_eq!(period(0), "0s");
+        assert_eq!(period(1_500), "1500ms");
+        // What is shown reads back as the same period.
+        for ms in [1_000, 59_000, 60_000, 3_600_000, 90_061_000, 7 * 86_400_000] {
+            assert_eq!(
+                lakeport_wire::rules::parse_period(&period(ms)),
+                Ok(ms),
+                "{ms}"
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,9 @@ import { chromium } from 'playwright-core';
 export const base = process.env.LAKEPORT_URL;
 export const adminPassword = process.env.LAKEPORT_ADMIN_PASSWORD;
 export const demoPath = process.env.LAKEPORT_DEMO_PATH;
+/// The folder the live server may read and write local paths under: with no LAKEPORT_LOCAL_ROOTS
+/// set (scripts/live-server.sh sets none) its one local root is `<data dir>/lake`.
+export const lakeRoot = process.env.LAKEPORT_DATA_DIR && `${process.env.LAKEPORT_DATA_DIR}/lake`;
 export const shots = new URL('../test-results/', import.meta.url).pathname;
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -53,6 +56,26 @@ export async function api(path, body, method) {
   assert.ok(response.ok, `${path}: ${response.status} ${JSON.stringify(json)}`);
   return json;
 }
+
+/// Pushes rows into a REALTIME table as NDJSON, as a script would; fails the test on a non-2xx answer.
+export async function push(table, rows, idempotencyKey) {
+  const response = await fetch(`${base}/ingest/${table}`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-ndjson',
+      Authorization: `Bearer ${await apiToken()}`,
+      ...(idempotencyKey ? { 'Idempotency-Key': idempotencyKey } : {}),
+    },
+    body: rows.map((row) => `${JSON.stringify(row)}\n`).join(''),
+  });
+  const json = await response.json();
+  assert.ok(response.ok, `/ingest/${table}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/// `1234567` as `1,234,567` and epoch ms as `2025-01-15 08:30`: how the pages print them.
+export const thousands = (n) => n.toLocaleString('en-US');
+export const utcMinutes = (ms) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
 
 export async function waitFor(what, check, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;

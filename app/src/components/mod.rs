@@ -38,6 +38,15 @@ pub fn StatusBadge(status: String) -> impl IntoView {
             "Running",
             "bg-sky-50 text-sky-700 ring-sky-600/20 dark:bg-sky-950 dark:text-sky-300 dark:ring-sky-400/30",
         ),
+        // An export's segment being written, and one waiting for its Iceberg batch commit.
+        "IN_PROGRESS" => (
+            "In progress",
+            "bg-sky-50 text-sky-700 ring-sky-600/20 dark:bg-sky-950 dark:text-sky-300 dark:ring-sky-400/30",
+        ),
+        "STAGED" => (
+            "Staged",
+            "bg-violet-50 text-violet-700 ring-violet-600/20 dark:bg-violet-950 dark:text-violet-300 dark:ring-violet-400/30",
+        ),
         "COMPLETED" => (
             "Completed",
             "bg-green-50 text-green-700 ring-green-600/20 dark:bg-green-950 dark:text-green-300 dark:ring-green-400/30",

@@ -9,6 +9,7 @@ use crate::components::{
     none_cell, time_cell, use_polling,
 };
 use crate::format;
+use lakeport_wire::rules::HTTP_STREAM_TYPE;
 use lakeport_wire::tables::{TableSummaries, TableSummary};
 
 /// Long errors (stack-like driver messages) would stretch the table; the full
@@ -128,10 +129,16 @@ fn TablesTable(tables: Vec<TableSummary>) -> impl IntoView {
 fn TableRow(table: TableSummary) -> impl IntoView {
     let td = "px-3 py-2 whitespace-nowrap align-top";
     let td_num = "px-3 py-2 whitespace-nowrap align-top text-right tabular-nums";
-    let next_run = if table.enabled {
-        time_cell(table.next_run_ms, "not scheduled")
-    } else {
+    // A REALTIME table's rows are pushed (its source reads `POST /ingest/…`): nothing is scheduled.
+    let pushed = table.catalog_type == HTTP_STREAM_TYPE;
+    let next_run = if !table.enabled {
         view! { <span class=NONE_CELL>"paused"</span> }.into_any()
+    } else if pushed && table.next_run_ms.is_none() {
+        // Muted, not NONE_CELL's lighter grey: this is a value to read, not an empty cell.
+        view! { <span class="text-slate-500 dark:text-slate-400" title="Rows are pushed to it, not synced">"on push"</span> }
+            .into_any()
+    } else {
+        time_cell(table.next_run_ms, "not scheduled")
     };
     let last_error = match table.last_error {
         Some(error) => {
@@ -166,6 +173,7 @@ fn TableRow(table: TableSummary) -> impl IntoView {
                 </a>
                 <span class="block text-xs font-normal text-slate-500 dark:text-slate-400">
                     {table.catalog_type}
+                    {pushed.then_some(" · realtime")}
                 </span>
             </th>
             <td class=td>
