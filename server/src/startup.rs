@@ -86,10 +86,11 @@ impl Application {
             database,
         } = self;
         let (stop_tx, stop_rx) = watch::channel(false);
-        let workers =
-            state.config.sync.workers_enabled.then(|| {
-                tokio::spawn(watcher::run_workers(state.worker_env(), stop_rx.clone()))
-            });
+        let workers = state
+            .config
+            .sync
+            .workers_enabled
+            .then(|| tokio::spawn(watcher::run_workers(state.worker_env(), stop_rx.clone())));
         let app = router(state.clone());
         let session_sweeper = tokio::spawn(auth::session::sweep_expired(state.pool.clone()));
         tracing::info!(addr = %state.config.listen_addr, worker = %state.worker_id, "Lakeport is listening");

@@ -25,7 +25,17 @@ const LAYERS: &[(&str, &[&str])] = &[
     // a leaf that state holds, so it sits here rather than with the rest of auth.
     // The background loop: claims due tasks and hands each to its engine.
     ("watcher", &["watcher"]),
-    ("engines", &["preview", "sync", "realtime", "export", "query", "auth::throttle"]),
+    (
+        "engines",
+        &[
+            "preview",
+            "sync",
+            "realtime",
+            "export",
+            "query",
+            "auth::throttle",
+        ],
+    ),
     // Saved connections and their secrets, resolved for preview, sync and service.
     ("sources", &["sources"]),
     // Talking to the outside: catalogs (lakes), store (Postgres), segments (deep store).

@@ -72,7 +72,9 @@ pub fn identifier_from(text: &str) -> String {
 pub fn parse_period(text: &str) -> Result<u64, String> {
     let trimmed = text.trim();
     let problem = || {
-        format!("'{text}' is not a period: use a number and a unit, d, h, m or s, e.g. '1d', '6h', '30m', '10s'")
+        format!(
+            "'{text}' is not a period: use a number and a unit, d, h, m or s, e.g. '1d', '6h', '30m', '10s'"
+        )
     };
     if trimmed.is_empty() {
         return Err(problem());

@@ -169,7 +169,10 @@ impl TableConfig {
                     format!("{AT}.streamType"),
                     format!(
                         "{} is not supported; the supported stream type is \"{HTTP_STREAM_TYPE}\" (rows pushed to POST /ingest/{{table}})",
-                        other.map_or_else(|| "a missing stream type".to_owned(), |t| format!("'{t}'"))
+                        other.map_or_else(
+                            || "a missing stream type".to_owned(),
+                            |t| format!("'{t}'")
+                        )
                     ),
                 ));
             }
@@ -354,9 +357,18 @@ mod tests {
         let by_suffix = config(serde_json::json!({"tableName": "ev_REALTIME"}));
         assert_eq!(by_suffix.name_with_type(), "ev_REALTIME");
         assert_eq!(by_suffix.raw_name(), "ev");
-        assert_eq!(config(serde_json::json!({"tableName": "ev"})).name_with_type(), "ev_OFFLINE");
+        assert_eq!(
+            config(serde_json::json!({"tableName": "ev"})).name_with_type(),
+            "ev_OFFLINE"
+        );
         let clash = config(serde_json::json!({"tableName": "ev_REALTIME", "tableType": "OFFLINE"}));
-        assert!(clash.validate_common().unwrap_err().message.contains("ends in _REALTIME but tableType is OFFLINE"));
+        assert!(
+            clash
+                .validate_common()
+                .unwrap_err()
+                .message
+                .contains("ends in _REALTIME but tableType is OFFLINE")
+        );
         let unknown = config(serde_json::json!({"tableName": "ev", "tableType": "HYBRID"}));
         assert_eq!(unknown.validate_common().unwrap_err().field, "tableType");
     }
@@ -369,7 +381,10 @@ mod tests {
         };
         assert_eq!(
             with(serde_json::json!({"streamType": "http"})).unwrap(),
-            StreamSettings { flush_rows: DEFAULT_FLUSH_ROWS, flush_time_ms: 6 * 3_600_000 }
+            StreamSettings {
+                flush_rows: DEFAULT_FLUSH_ROWS,
+                flush_time_ms: 6 * 3_600_000
+            }
         );
         assert_eq!(
             with(serde_json::json!({"streamType": "http", "realtime.segment.flush.threshold.rows": 1000, "realtime.segment.flush.threshold.time": "10s"})).unwrap(),
@@ -377,12 +392,23 @@ mod tests {
         );
         let kafka = with(serde_json::json!({"streamType": "kafka"})).unwrap_err();
         assert_eq!(kafka.field, "tableIndexConfig.streamConfigs.streamType");
-        assert!(kafka.message.contains("'kafka' is not supported; the supported stream type is \"http\""), "{}", kafka.message);
-        let rows = with(serde_json::json!({"streamType": "http", "realtime.segment.flush.threshold.rows": "0"})).unwrap_err();
+        assert!(
+            kafka
+                .message
+                .contains("'kafka' is not supported; the supported stream type is \"http\""),
+            "{}",
+            kafka.message
+        );
+        let rows = with(
+            serde_json::json!({"streamType": "http", "realtime.segment.flush.threshold.rows": "0"}),
+        )
+        .unwrap_err();
         assert!(rows.message.contains("not a positive number"));
         let time = with(serde_json::json!({"streamType": "http", "realtime.segment.flush.threshold.time": "soon"})).unwrap_err();
         assert!(time.message.contains("not a period"));
-        let missing = config(serde_json::json!({"tableName": "ev_REALTIME"})).stream_settings().unwrap_err();
+        let missing = config(serde_json::json!({"tableName": "ev_REALTIME"}))
+            .stream_settings()
+            .unwrap_err();
         assert_eq!(missing.field, "tableIndexConfig.streamConfigs");
     }
 

@@ -46,9 +46,9 @@ pub async fn ingest(
         headers
             .get(name)
             .map(|v| {
-                v.to_str().map(str::to_owned).map_err(|_| {
-                    ApiError::invalid(name, "must be visible ASCII text")
-                })
+                v.to_str()
+                    .map(str::to_owned)
+                    .map_err(|_| ApiError::invalid(name, "must be visible ASCII text"))
             })
             .transpose()
     };

@@ -5,8 +5,8 @@ use lakeport_wire::rules::parse_period;
 
 use super::options::ParquetOptions;
 use super::target::filesystem_source_params;
-use crate::catalogs::{SourceSpec, sink};
 use crate::catalogs::iceberg_rest::IcebergRestCatalog;
+use crate::catalogs::{SourceSpec, sink};
 use crate::error::{ApiError, ApiResult};
 use crate::model::schedule;
 use crate::model::table_config::{EXPORT_TASK_TYPE, TableConfig, TaskParams, strip_type_suffix};
@@ -159,12 +159,17 @@ pub async fn check(
 ) -> ApiResult<ResolvedSource> {
     let at = block_path();
     if config.source_table != owner
-        && store::tables::get(cx.pool, &config.source_table).await?.is_none()
+        && store::tables::get(cx.pool, &config.source_table)
+            .await?
+            .is_none()
     {
-        let hint = match store::tables::by_raw_name(cx.pool, strip_type_suffix(&config.source_table)).await? {
-            Some(table) => format!("; did you mean '{}'?", table.name),
-            None => String::new(),
-        };
+        let hint =
+            match store::tables::by_raw_name(cx.pool, strip_type_suffix(&config.source_table))
+                .await?
+            {
+                Some(table) => format!("; did you mean '{}'?", table.name),
+                None => String::new(),
+            };
         return Err(ApiError::invalid(
             format!("{at}.sourceTableName"),
             format!("table '{}' does not exist{hint}", config.source_table),
@@ -176,7 +181,9 @@ pub async fn check(
             let catalog = IcebergRestCatalog::open(rest, cx.config).await?;
             catalog.open_append_target().await?;
         }
-        SourceSpec::Local(_) | SourceSpec::S3(_) => sink::check_destination(&target.spec, cx.config)?,
+        SourceSpec::Local(_) | SourceSpec::S3(_) => {
+            sink::check_destination(&target.spec, cx.config)?
+        }
     }
     Ok(target)
 }

@@ -71,7 +71,11 @@ pub fn decide(eligible: usize, in_flight: usize, staged: usize, threshold: usize
 
 /// Runs one cycle of the table's export and records it. Errors are returned only when even
 /// the outcome could not be written.
-pub async fn run(env: &WorkerEnv, claim: &Claim, lost: &AtomicBool) -> anyhow::Result<&'static str> {
+pub async fn run(
+    env: &WorkerEnv,
+    claim: &Claim,
+    lost: &AtomicBool,
+) -> anyhow::Result<&'static str> {
     let Some(table) = store::tables::get(&env.pool, &claim.table_name).await? else {
         return Ok("table deleted");
     };
@@ -162,7 +166,11 @@ impl Cycle<'_> {
     }
 
     /// Completed segments past the buffer, after the initial watermark, not yet exported.
-    async fn eligible(&self, config: &ExportConfig, limit: usize) -> anyhow::Result<Vec<Candidate>> {
+    async fn eligible(
+        &self,
+        config: &ExportConfig,
+        limit: usize,
+    ) -> anyhow::Result<Vec<Candidate>> {
         let cutoff = Utc::now().timestamp_millis() - config.buffer_ms as i64;
         let limit = config.max_tasks.map_or(limit, |max| max.min(limit));
         Ok(store::exports::eligible(
@@ -237,7 +245,9 @@ impl Cycle<'_> {
     ) -> anyhow::Result<()> {
         let mut tx = self.env.pool.begin().await?;
         if !store::tasks::fence(&mut tx, self.claim).await? {
-            bail!("this worker lost the export's lease before checkpointing; another worker carries on");
+            bail!(
+                "this worker lost the export's lease before checkpointing; another worker carries on"
+            );
         }
         store::exports::file_written(
             &mut *tx,
@@ -275,7 +285,9 @@ impl Cycle<'_> {
             self.ensure_lease()?;
             self.begin(config, candidate).await?;
             let exported = async {
-                let (file, written) = self.write_file(config, candidate, None, scratch.path()).await?;
+                let (file, written) = self
+                    .write_file(config, candidate, None, scratch.path())
+                    .await?;
                 let name = format!("{}.parquet", candidate.segment_name);
                 let uri = sink::put_file(spec, &self.env.config, &name, &file).await?;
                 let _ = std::fs::remove_file(&file);
@@ -284,7 +296,8 @@ impl Cycle<'_> {
             .await;
             match exported {
                 Ok((uri, written)) => {
-                    self.checkpoint(candidate, COMPLETED, &uri, None, &written).await?;
+                    self.checkpoint(candidate, COMPLETED, &uri, None, &written)
+                        .await?;
                     summary.segments_exported += 1;
                     summary.rows_exported += written.rows as i64;
                     summary.bytes_written += written.size_bytes as i64;
@@ -296,7 +309,9 @@ impl Cycle<'_> {
             }
         }
         match first_error {
-            Some(err) => Err(err.context("some segments could not be exported; they are retried next cycle")),
+            Some(err) => {
+                Err(err.context("some segments could not be exported; they are retried next cycle"))
+            }
             None => Ok(()),
         }
     }
@@ -354,11 +369,14 @@ impl Cycle<'_> {
                 }
             }
             if let Some(err) = first_error {
-                return Err(err.context("some segments could not be staged; they are retried next cycle"));
+                return Err(
+                    err.context("some segments could not be staged; they are retried next cycle")
+                );
             }
             // Decided again with what is staged now: a batch that is ready is committed in
             // this cycle rather than the next.
-            let staged = store::exports::staged_count(&self.env.pool, &self.table.name).await? as usize;
+            let staged =
+                store::exports::staged_count(&self.env.pool, &self.table.name).await? as usize;
             let remaining = self.eligible(config, 1).await?.len();
             decision = decide(remaining, 0, staged, threshold);
             if decision == Decision::Commit {
@@ -370,9 +388,12 @@ impl Cycle<'_> {
             let commit_id = Uuid::new_v4();
             let mut tx = self.env.pool.begin().await?;
             if !store::tasks::fence(&mut tx, self.claim).await? {
-                bail!("this worker lost the export's lease before committing; another worker carries on");
+                bail!(
+                    "this worker lost the export's lease before committing; another worker carries on"
+                );
             }
-            store::exports::open_commit(&mut tx, &self.table.name, commit_id, threshold as i64).await?;
+            store::exports::open_commit(&mut tx, &self.table.name, commit_id, threshold as i64)
+                .await?;
             tx.commit().await?;
             summary.snapshot_id = Some(self.settle(target, commit_id).await?);
         }

@@ -46,7 +46,11 @@ pub fn key_problem(key: &str) -> Option<String> {
 }
 
 /// Loads the rows of one request into `table`'s consuming segment, exactly once per key.
-pub async fn ingest(env: &WorkerEnv, table: &TableRow, request: IngestRequest) -> ApiResult<Ingested> {
+pub async fn ingest(
+    env: &WorkerEnv,
+    table: &TableRow,
+    request: IngestRequest,
+) -> ApiResult<Ingested> {
     let digest = Sha256::digest(&request.body).to_vec();
     let key = request.idempotency_key.as_deref();
     if let Some(key) = key {

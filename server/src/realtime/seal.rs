@@ -65,7 +65,11 @@ pub fn segment_name(raw_table: &str, first: i64, last: i64) -> String {
 }
 
 /// One seal task: delete chunk files sealed long enough ago, collect orphans, seal what is due.
-pub async fn run(env: &WorkerEnv, claim: &Claim, lost: &AtomicBool) -> anyhow::Result<&'static str> {
+pub async fn run(
+    env: &WorkerEnv,
+    claim: &Claim,
+    lost: &AtomicBool,
+) -> anyhow::Result<&'static str> {
     let Some(table) = store::tables::get(&env.pool, &claim.table_name).await? else {
         return Ok("table deleted");
     };
@@ -82,7 +86,11 @@ pub async fn run(env: &WorkerEnv, claim: &Claim, lost: &AtomicBool) -> anyhow::R
         }
         seal(env, claim, &table, &plan, &chunks[group.clone()]).await?;
     }
-    Ok(if groups.is_empty() { "nothing to seal" } else { "sealed" })
+    Ok(if groups.is_empty() {
+        "nothing to seal"
+    } else {
+        "sealed"
+    })
 }
 
 async fn seal(
@@ -156,7 +164,8 @@ async fn seal(
 }
 
 async fn remove_sealed_files(env: &WorkerEnv, table: &TableRow) -> anyhow::Result<()> {
-    let sealed = store::realtime::sealed_files(&env.pool, &table.name, CHUNK_GRACE.as_secs_f64()).await?;
+    let sealed =
+        store::realtime::sealed_files(&env.pool, &table.name, CHUNK_GRACE.as_secs_f64()).await?;
     if sealed.is_empty() {
         return Ok(());
     }
@@ -245,12 +254,18 @@ mod tests {
         // No chunks, no segment, however old the table.
         assert!(plan_seals(&[], settings, later).is_empty());
         // One request above the threshold is one segment of its own.
-        assert_eq!(plan_seals(&[chunk(9, 500, 0, now)], settings, now), vec![0..1]);
+        assert_eq!(
+            plan_seals(&[chunk(9, 500, 0, now)], settings, now),
+            vec![0..1]
+        );
     }
 
     #[test]
     fn segment_names_follow_their_chunks() {
-        assert_eq!(segment_name("ev", 1, 12), "ev__rt_000000000001_000000000012");
+        assert_eq!(
+            segment_name("ev", 1, 12),
+            "ev__rt_000000000001_000000000012"
+        );
         assert_ne!(segment_name("ev", 1, 12), segment_name("ev", 1, 13));
     }
 }

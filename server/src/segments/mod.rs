@@ -166,8 +166,18 @@ mod tests {
         let young = std::time::Duration::from_secs(3600);
         assert_eq!(store.collect_chunk_orphans("t", &none, young).unwrap(), 0);
         let kept = HashSet::from([chunk.clone()]);
-        assert_eq!(store.collect_chunk_orphans("t", &kept, std::time::Duration::ZERO).unwrap(), 0);
-        assert_eq!(store.collect_chunk_orphans("t", &none, std::time::Duration::ZERO).unwrap(), 1);
+        assert_eq!(
+            store
+                .collect_chunk_orphans("t", &kept, std::time::Duration::ZERO)
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            store
+                .collect_chunk_orphans("t", &none, std::time::Duration::ZERO)
+                .unwrap(),
+            1
+        );
         assert!(!store.path(&chunk).exists());
         assert!(store.path("t/keep.parquet").exists());
         assert!(!store.path("t/orphan.parquet").exists());

@@ -43,7 +43,10 @@ pub async fn task_states(state: &AppState, table: &TableRow) -> ApiResult<TaskSt
     let runs = store::exports::runs(&state.pool, &table.name, HISTORY).await?;
     let mut states = TaskStates::new();
     if let Some(id) = waiting {
-        states.insert(task_name(EXPORT_TASK_TYPE, &table.name, id), "NOT_STARTED".into());
+        states.insert(
+            task_name(EXPORT_TASK_TYPE, &table.name, id),
+            "NOT_STARTED".into(),
+        );
     }
     for run in &runs {
         let info = run_info(&table.name, run);

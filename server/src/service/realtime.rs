@@ -42,8 +42,8 @@ pub async fn ingest(
             table.name, table.raw_name
         )));
     }
-    let format = IngestFormat::from_content_type(content_type)
-        .map_err(ApiError::UnsupportedMediaType)?;
+    let format =
+        IngestFormat::from_content_type(content_type).map_err(ApiError::UnsupportedMediaType)?;
     let ingested = ingest::ingest(
         &state.worker_env(),
         &table,

@@ -8,11 +8,11 @@ use lakeport_wire::tables::{
 use crate::catalogs::iceberg_rest::{IcebergRestCatalog, snapshots};
 use crate::catalogs::{self, SourceSpec};
 use crate::error::{ApiError, ApiResult};
+use crate::model::table_config::EXPORT_TASK_TYPE;
+use crate::service::exports;
 use crate::service::tables;
 use crate::sources;
 use crate::state::AppState;
-use crate::model::table_config::EXPORT_TASK_TYPE;
-use crate::service::exports;
 use crate::store::tasks::TaskKind;
 use crate::store::{self, runs::SyncRun};
 

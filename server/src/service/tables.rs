@@ -13,16 +13,14 @@ use crate::catalogs::{self, SourceSpec};
 use crate::error::{ApiError, ApiResult};
 use crate::model::schedule;
 use crate::model::schema::{FieldRole, TableSchema, source_types_json};
-use crate::model::table_config::{
-    EXPORT_TASK_TYPE, TableConfig, TableType,
-};
-use lakeport_wire::rules::HTTP_STREAM_TYPE;
-use crate::{export, preview};
+use crate::model::table_config::{EXPORT_TASK_TYPE, TableConfig, TableType};
 use crate::service::schemas;
 use crate::sources::{self, ResolvedSource};
 use crate::state::AppState;
 use crate::store::tasks::TaskKind;
 use crate::store::{self, tables::NewTable};
+use crate::{export, preview};
+use lakeport_wire::rules::HTTP_STREAM_TYPE;
 
 /// Finds a table by the name a path gives: with its type suffix, or the raw name SQL uses.
 pub async fn load(state: &AppState, name: &str) -> ApiResult<store::tables::TableRow> {
@@ -117,9 +115,9 @@ async fn check(state: &AppState, body: Value) -> ApiResult<Checked> {
         }
     };
     let export = match export::config::of_config(&config)? {
-        Some(export) => Some(
-            export::config::check(&state.sources(), &export, &config.name_with_type()).await?,
-        ),
+        Some(export) => {
+            Some(export::config::check(&state.sources(), &export, &config.name_with_type()).await?)
+        }
         None => None,
     };
     Ok(Checked {
@@ -182,7 +180,10 @@ pub async fn create(state: &AppState, body: Value) -> ApiResult<StatusMessage> {
             if existing.name == name {
                 String::new()
             } else {
-                format!("; '{name}' would share its SQL name '{}'", existing.raw_name)
+                format!(
+                    "; '{name}' would share its SQL name '{}'",
+                    existing.raw_name
+                )
             }
         )));
     }

@@ -95,7 +95,11 @@ pub async fn fail_abandoned_runs(exec: impl PgExecutor<'_>, table: &str) -> sqlx
     Ok(())
 }
 
-pub async fn runs(exec: impl PgExecutor<'_>, table: &str, limit: i64) -> sqlx::Result<Vec<ExportRun>> {
+pub async fn runs(
+    exec: impl PgExecutor<'_>,
+    table: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<ExportRun>> {
     sqlx::query_as!(
         ExportRun,
         r#"
@@ -391,7 +395,10 @@ pub struct ExportedSegment {
     pub updated_at: DateTime<Utc>,
 }
 
-pub async fn segments(exec: impl PgExecutor<'_>, owner: &str) -> sqlx::Result<Vec<ExportedSegment>> {
+pub async fn segments(
+    exec: impl PgExecutor<'_>,
+    owner: &str,
+) -> sqlx::Result<Vec<ExportedSegment>> {
     sqlx::query_as!(
         ExportedSegment,
         r#"

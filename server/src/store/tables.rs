@@ -109,7 +109,10 @@ pub async fn for_sql_name(
 }
 
 /// The table a name without a type suffix means (raw names are unique across types).
-pub async fn by_raw_name(exec: impl PgExecutor<'_>, raw_name: &str) -> sqlx::Result<Option<TableRow>> {
+pub async fn by_raw_name(
+    exec: impl PgExecutor<'_>,
+    raw_name: &str,
+) -> sqlx::Result<Option<TableRow>> {
     sqlx::query_as!(TableRow, "SELECT name, raw_name, table_type, schema_name, connection_id, config, segment_types, catalog_type, source_uri, schedule, enabled, created_at, updated_at FROM tables WHERE raw_name = $1", raw_name)
         .fetch_optional(exec)
         .await

@@ -219,7 +219,11 @@ pub async fn claim_due(
 }
 
 /// Extends a lease. False means it was lost: another worker took the table over.
-pub async fn heartbeat(exec: impl PgExecutor<'_>, claim: &Claim, ttl_secs: f64) -> sqlx::Result<bool> {
+pub async fn heartbeat(
+    exec: impl PgExecutor<'_>,
+    claim: &Claim,
+    ttl_secs: f64,
+) -> sqlx::Result<bool> {
     let result = sqlx::query!(
         "UPDATE sync_tasks SET lease_expires_at = now() + make_interval(secs => $4) WHERE table_name = $1 AND task_type = $2 AND lease_token = $3",
         claim.table_name,

@@ -12,10 +12,10 @@ use super::build::SegmentTarget;
 use crate::config::Config;
 use crate::model::schema::TableSchema;
 use crate::model::table_config::TableConfig;
-use crate::segments::builder::SegmentPlan;
-use crate::store;
 use crate::segments::DeepStore;
+use crate::segments::builder::SegmentPlan;
 use crate::sources::SourceContext;
+use crate::store;
 use crate::store::secrets::SecretBox;
 use crate::store::tables::TableRow;
 use crate::store::tasks::Claim;
@@ -57,7 +57,8 @@ pub async fn table_plan(
     let body = store::schemas::get(pool, &table.schema_name)
         .await?
         .ok_or_else(|| anyhow!("schema '{}' no longer exists", table.schema_name))?;
-    let schema: TableSchema = serde_json::from_value(body).context("stored schema is unreadable")?;
+    let schema: TableSchema =
+        serde_json::from_value(body).context("stored schema is unreadable")?;
     let plan = SegmentPlan::for_table(schema, &table.segment_types, &config);
     Ok((config, plan))
 }

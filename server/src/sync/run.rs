@@ -33,7 +33,9 @@ pub async fn run_table(
     // request's task name moves from waiting to this run with nothing in between.
     let mut tx = env.pool.begin().await?;
     let request_id = match claim.request_id {
-        Some(id) if store::tasks::take_request(&mut *tx, &table.name, claim.kind, id).await? => Some(id),
+        Some(id) if store::tasks::take_request(&mut *tx, &table.name, claim.kind, id).await? => {
+            Some(id)
+        }
         _ => None,
     };
     let run_id = store::runs::start(

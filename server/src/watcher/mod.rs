@@ -91,8 +91,9 @@ async fn next_run(env: &WorkerEnv, claim: &Claim) -> Option<DateTime<Utc>> {
         .flatten()?;
     match claim.kind {
         TaskKind::Sync => schedule::next_after(&table.schedule, now),
-        TaskKind::Export => export::config::schedule_of(&table)
-            .and_then(|expr| schedule::next_after(&expr, now)),
+        TaskKind::Export => {
+            export::config::schedule_of(&table).and_then(|expr| schedule::next_after(&expr, now))
+        }
         TaskKind::Seal => realtime::seal::next_due(env, &table).await,
     }
 }

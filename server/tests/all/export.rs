@@ -48,13 +48,21 @@ pub async fn ingest_and_seal(app: &TestApp, table: &str, requests: i64, rows: i6
 /// Runs one export cycle now and waits for its task to finish; returns its final state.
 pub async fn export_now(app: &TestApp, table: &str) -> String {
     let (code, body) = app
-        .post(&format!("/tasks/schedule?taskType=DataExportTask&tableName={table}"), &json!({}))
+        .post(
+            &format!("/tasks/schedule?taskType=DataExportTask&tableName={table}"),
+            &json!({}),
+        )
         .await;
     assert_eq!(code, 200, "{body}");
-    let task = body["DataExportTask"].as_str().expect("a task name").to_owned();
+    let task = body["DataExportTask"]
+        .as_str()
+        .expect("a task name")
+        .to_owned();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let (code, states) = app.get(&format!("/tasks/DataExportTask/{table}/taskstates")).await;
+        let (code, states) = app
+            .get(&format!("/tasks/DataExportTask/{table}/taskstates"))
+            .await;
         assert_eq!(code, 200, "{states}");
         let state = states[&task].as_str().unwrap_or("missing").to_owned();
         if state == "COMPLETED" {
@@ -96,12 +104,21 @@ print(json.dumps(out))
         .args(paths)
         .output()
         .expect("python3 runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
 fn ids_of(read: &Value) -> Vec<i64> {
-    let mut ids: Vec<i64> = read["ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    let mut ids: Vec<i64> = read["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
     ids.sort_unstable();
     ids
 }
@@ -118,16 +135,22 @@ fn parquet_files(dir: &Path) -> Vec<std::path::PathBuf> {
 async fn completed_segments_are_exported_to_a_directory_once_as_configured() {
     let app = spawn_app().await;
     let out = app.lake.join("exports/ev");
-    create_exporting_table(&app, "ev", 1500, json!({
-        "sourceTableName": "ev_REALTIME",
-        "fileFormat": "parquet",
-        "externalTable.target": "filesystem",
-        "outputDirURI": format!("file://{}/", out.display()),
-        "bufferTimePeriod": "0s",
-        "fileFormat.parquet.compressionCodec": "GZIP",
-        "fileFormat.parquet.rowGroupSizeBytes": "4096",
-        "fileFormat.parquet.enableDictionary": "false"
-    })).await;
+    create_exporting_table(
+        &app,
+        "ev",
+        1500,
+        json!({
+            "sourceTableName": "ev_REALTIME",
+            "fileFormat": "parquet",
+            "externalTable.target": "filesystem",
+            "outputDirURI": format!("file://{}/", out.display()),
+            "bufferTimePeriod": "0s",
+            "fileFormat.parquet.compressionCodec": "GZIP",
+            "fileFormat.parquet.rowGroupSizeBytes": "4096",
+            "fileFormat.parquet.enableDictionary": "false"
+        }),
+    )
+    .await;
     let segments = ingest_and_seal(&app, "ev_REALTIME", 4, 1500).await;
     assert_eq!(segments.len(), 4);
 
@@ -140,33 +163,75 @@ async fn completed_segments_are_exported_to_a_directory_once_as_configured() {
     expected.sort();
     assert_eq!(files, expected, "one file per segment, named after it");
     let read = read_back(&files);
-    assert_eq!(ids_of(&read), (0..6000).collect::<Vec<_>>(), "exactly the source rows");
+    assert_eq!(
+        ids_of(&read),
+        (0..6000).collect::<Vec<_>>(),
+        "exactly the source rows"
+    );
     for file in read["files"].as_array().unwrap() {
         assert_eq!(file["codecs"], json!(["GZIP"]), "{file}");
         assert_eq!(file["dictionary"], false, "{file}");
-        assert!(file["row_groups"].as_i64().unwrap() > 1, "small row groups: {file}");
-        assert_eq!(file["columns"], json!(["id", "city", "amount", "ts"]), "{file}");
+        assert!(
+            file["row_groups"].as_i64().unwrap() > 1,
+            "small row groups: {file}"
+        );
+        assert_eq!(
+            file["columns"],
+            json!(["id", "city", "amount", "ts"]),
+            "{file}"
+        );
     }
 
     // Checkpointed: another cycle exports nothing and leaves the files as they are.
-    let before: Vec<_> = files.iter().map(|f| std::fs::metadata(f).unwrap().modified().unwrap()).collect();
+    let before: Vec<_> = files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().modified().unwrap())
+        .collect();
     assert_eq!(export_now(&app, "ev_REALTIME").await, "COMPLETED");
-    let after: Vec<_> = files.iter().map(|f| std::fs::metadata(f).unwrap().modified().unwrap()).collect();
+    let after: Vec<_> = files
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().modified().unwrap())
+        .collect();
     assert_eq!(before, after);
     let (code, status) = app.get("/tables/ev_REALTIME/exports").await;
     assert_eq!(code, 200, "{status}");
     assert_eq!(status["segments"].as_array().unwrap().len(), 4);
-    assert!(status["segments"].as_array().unwrap().iter().all(|s| s["state"] == "COMPLETED"), "{status}");
+    assert!(
+        status["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["state"] == "COMPLETED"),
+        "{status}"
+    );
     assert_eq!(status["runs"][0]["segmentsExported"], 0, "{status}");
     assert_eq!(status["runs"][1]["segmentsExported"], 4, "{status}");
-    let newest_end = segments.iter().map(|s| s["maxTimeMs"].as_i64().unwrap()).max().unwrap();
+    let newest_end = segments
+        .iter()
+        .map(|s| s["maxTimeMs"].as_i64().unwrap())
+        .max()
+        .unwrap();
     assert_eq!(status["watermarkMs"], newest_end);
 
     // New rows, a new segment, and only it is exported next.
     let (content_type, body) = body_for(6000..7500);
-    push(&app.client, &app.address, "ev_REALTIME", content_type, body, None).await.unwrap();
+    push(
+        &app.client,
+        &app.address,
+        "ev_REALTIME",
+        content_type,
+        body,
+        None,
+    )
+    .await
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while app.get("/segments/ev_REALTIME").await.1["segments"].as_array().unwrap().len() < 5 {
+    while app.get("/segments/ev_REALTIME").await.1["segments"]
+        .as_array()
+        .unwrap()
+        .len()
+        < 5
+    {
         assert!(Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -182,36 +247,77 @@ async fn segments_inside_the_buffer_or_before_the_initial_watermark_wait() {
     let out = app.lake.join("exports/later");
     // Event times are in 2023: a one-day buffer does not hold them, but a watermark past
     // the first segment's end skips it.
-    create_exporting_table(&app, "later", 500, json!({
-        "sourceTableName": "later_REALTIME",
-        "outputDirURI": format!("file://{}", out.display()),
-        "bufferTimePeriod": "1d",
-        "initialWatermarkMs": "1700001000000"
-    })).await;
+    create_exporting_table(
+        &app,
+        "later",
+        500,
+        json!({
+            "sourceTableName": "later_REALTIME",
+            "outputDirURI": format!("file://{}", out.display()),
+            "bufferTimePeriod": "1d",
+            "initialWatermarkMs": "1700001000000"
+        }),
+    )
+    .await;
     let rows: Vec<Value> = event_rows(0..500);
-    let (code, _) = push(&app.client, &app.address, "later_REALTIME", "application/json", serde_json::to_vec(&rows).unwrap(), None).await.unwrap();
+    let (code, _) = push(
+        &app.client,
+        &app.address,
+        "later_REALTIME",
+        "application/json",
+        serde_json::to_vec(&rows).unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(code, 200);
     // All 500 rows end before 1700001000000: not newer than the watermark, so skipped.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while app.get("/segments/later_REALTIME").await.1["segments"].as_array().unwrap().is_empty() {
+    while app.get("/segments/later_REALTIME").await.1["segments"]
+        .as_array()
+        .unwrap()
+        .is_empty()
+    {
         assert!(Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(export_now(&app, "later_REALTIME").await, "COMPLETED");
-    assert!(parquet_files(&out).is_empty(), "a segment before the initial watermark is skipped");
+    assert!(
+        parquet_files(&out).is_empty(),
+        "a segment before the initial watermark is skipped"
+    );
 
     // Rows from "now" are inside the one-day buffer: they wait too.
     let now = chrono::Utc::now().timestamp_millis();
-    let fresh: Vec<Value> = (500..1000).map(|i| json!({"id": i, "ts": now, "amount": 1.0, "city": "Oslo"})).collect();
-    let (code, _) = push(&app.client, &app.address, "later_REALTIME", "application/json", serde_json::to_vec(&fresh).unwrap(), None).await.unwrap();
+    let fresh: Vec<Value> = (500..1000)
+        .map(|i| json!({"id": i, "ts": now, "amount": 1.0, "city": "Oslo"}))
+        .collect();
+    let (code, _) = push(
+        &app.client,
+        &app.address,
+        "later_REALTIME",
+        "application/json",
+        serde_json::to_vec(&fresh).unwrap(),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(code, 200);
     let deadline = Instant::now() + Duration::from_secs(30);
-    while app.get("/segments/later_REALTIME").await.1["segments"].as_array().unwrap().len() < 2 {
+    while app.get("/segments/later_REALTIME").await.1["segments"]
+        .as_array()
+        .unwrap()
+        .len()
+        < 2
+    {
         assert!(Instant::now() < deadline);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(export_now(&app, "later_REALTIME").await, "COMPLETED");
-    assert!(parquet_files(&out).is_empty(), "a segment inside the buffer waits");
+    assert!(
+        parquet_files(&out).is_empty(),
+        "a segment inside the buffer waits"
+    );
     app.stop().await;
 }
 
@@ -219,18 +325,24 @@ async fn segments_inside_the_buffer_or_before_the_initial_watermark_wait() {
 async fn exports_to_s3_with_sealed_secrets() {
     let s3 = S3Server::start(&["archive"]).await;
     let app = spawn_app().await;
-    create_exporting_table(&app, "arch", 400, json!({
-        "sourceTableName": "arch_REALTIME",
-        "externalTable.target": "filesystem",
-        "outputDirURI": "s3://archive/exports/arch/",
-        "output.fs.class": "org.apache.pinot.plugin.filesystem.S3PinotFS",
-        "output.fs.prop.region": s3.creds.region,
-        "output.fs.prop.accessKey": s3.creds.access_key,
-        "output.fs.prop.secretKey": s3.creds.secret_key,
-        "output.fs.prop.endpoint": s3.creds.endpoint,
-        "bufferTimePeriod": "0s",
-        "fileFormat.parquet.compressionCodec": "ZSTD"
-    })).await;
+    create_exporting_table(
+        &app,
+        "arch",
+        400,
+        json!({
+            "sourceTableName": "arch_REALTIME",
+            "externalTable.target": "filesystem",
+            "outputDirURI": "s3://archive/exports/arch/",
+            "output.fs.class": "org.apache.pinot.plugin.filesystem.S3PinotFS",
+            "output.fs.prop.region": s3.creds.region,
+            "output.fs.prop.accessKey": s3.creds.access_key,
+            "output.fs.prop.secretKey": s3.creds.secret_key,
+            "output.fs.prop.endpoint": s3.creds.endpoint,
+            "bufferTimePeriod": "0s",
+            "fileFormat.parquet.compressionCodec": "ZSTD"
+        }),
+    )
+    .await;
     // The stored config never shows the secret.
     let (_, config) = app.get("/tables/arch").await;
     let block = &config["REALTIME"]["task"]["taskTypeConfigsMap"]["DataExportTask"];
@@ -239,16 +351,42 @@ async fn exports_to_s3_with_sealed_secrets() {
 
     let segments = ingest_and_seal(&app, "arch_REALTIME", 3, 400).await;
     assert_eq!(export_now(&app, "arch_REALTIME").await, "COMPLETED");
-    let listed = s3.client.list_objects_v2().bucket("archive").prefix("exports/arch/").send().await.unwrap();
-    let mut keys: Vec<String> = listed.contents().iter().filter_map(|o| o.key().map(str::to_owned)).collect();
+    let listed = s3
+        .client
+        .list_objects_v2()
+        .bucket("archive")
+        .prefix("exports/arch/")
+        .send()
+        .await
+        .unwrap();
+    let mut keys: Vec<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
     keys.sort();
-    let mut expected: Vec<String> = segments.iter().map(|s| format!("exports/arch/{}.parquet", s["segmentName"].as_str().unwrap())).collect();
+    let mut expected: Vec<String> = segments
+        .iter()
+        .map(|s| {
+            format!(
+                "exports/arch/{}.parquet",
+                s["segmentName"].as_str().unwrap()
+            )
+        })
+        .collect();
     expected.sort();
     assert_eq!(keys, expected);
     let dir = tempfile::tempdir().unwrap();
     let mut local = Vec::new();
     for key in &keys {
-        let object = s3.client.get_object().bucket("archive").key(key).send().await.unwrap();
+        let object = s3
+            .client
+            .get_object()
+            .bucket("archive")
+            .key(key)
+            .send()
+            .await
+            .unwrap();
         let bytes = object.body.collect().await.unwrap().into_bytes();
         let path = dir.path().join(key.rsplit('/').next().unwrap());
         std::fs::write(&path, bytes).unwrap();
@@ -256,7 +394,13 @@ async fn exports_to_s3_with_sealed_secrets() {
     }
     let read = read_back(&local);
     assert_eq!(ids_of(&read), (0..1200).collect::<Vec<_>>());
-    assert!(read["files"].as_array().unwrap().iter().all(|f| f["codecs"] == json!(["ZSTD"]) && f["dictionary"] == true));
+    assert!(
+        read["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["codecs"] == json!(["ZSTD"]) && f["dictionary"] == true)
+    );
     app.stop().await;
 }
 
@@ -281,31 +425,68 @@ async fn bad_export_configs_are_refused_before_anything_is_stored() {
         table
     };
     let cases = [
-        (json!({"externalTable.target": "hdfs"}), "externalTable.target", "'hdfs' is not a target"),
+        (
+            json!({"externalTable.target": "hdfs"}),
+            "externalTable.target",
+            "'hdfs' is not a target",
+        ),
         (json!({"outputDirURI": null}), "outputDirURI", ""),
-        (json!({"sourceTableName": "nope_REALTIME"}), "sourceTableName", "'nope_REALTIME' does not exist"),
-        (json!({"fileFormat.parquet.compressionCodec": "LZO"}), "compressionCodec", "LZO"),
+        (
+            json!({"sourceTableName": "nope_REALTIME"}),
+            "sourceTableName",
+            "'nope_REALTIME' does not exist",
+        ),
+        (
+            json!({"fileFormat.parquet.compressionCodec": "LZO"}),
+            "compressionCodec",
+            "LZO",
+        ),
         (json!({"fileFormat": "orc"}), "fileFormat", "orc"),
         (json!({"schedule": "every hour"}), "schedule", ""),
-        (json!({"bufferTimePeriod": "soon"}), "bufferTimePeriod", "not a period"),
-        (json!({"tableMaxNumTasks": "0"}), "tableMaxNumTasks", "positive"),
+        (
+            json!({"bufferTimePeriod": "soon"}),
+            "bufferTimePeriod",
+            "not a period",
+        ),
+        (
+            json!({"tableMaxNumTasks": "0"}),
+            "tableMaxNumTasks",
+            "positive",
+        ),
         (json!({"outputDirURI": "file:///etc/exports/"}), "", ""),
         (json!({"outputDirURI": "ftp://host/x/"}), "outputDirURI", ""),
     ];
     for (changes, field, words) in cases {
         let (code, body) = app.post("/tables", &with(changes.clone())).await;
         assert_eq!(code, 400, "{changes}: {body}");
-        assert!(body["field"].as_str().unwrap_or_default().contains(field), "{changes}: {body}");
-        assert!(body["error"].as_str().unwrap().contains(words), "{changes}: {body}");
+        assert!(
+            body["field"].as_str().unwrap_or_default().contains(field),
+            "{changes}: {body}"
+        );
+        assert!(
+            body["error"].as_str().unwrap().contains(words),
+            "{changes}: {body}"
+        );
         let (code, _) = app.get("/tables/bad").await;
         assert_eq!(code, 404, "{changes}: nothing was stored");
     }
     // Asking for an export of a table that has none says so.
     let (code, _) = app.post("/tables", &events_table("bad", json!({}))).await;
     assert_eq!(code, 200);
-    let (code, body) = app.post("/tasks/schedule?taskType=DataExportTask&tableName=bad_REALTIME", &json!({})).await;
+    let (code, body) = app
+        .post(
+            "/tasks/schedule?taskType=DataExportTask&tableName=bad_REALTIME",
+            &json!({}),
+        )
+        .await;
     assert_eq!(code, 400, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("no DataExportTask"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("no DataExportTask"),
+        "{body}"
+    );
     let (code, _) = app.get("/tables/bad/exports").await;
     assert_eq!(code, 404);
     app.stop().await;

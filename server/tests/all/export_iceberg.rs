@@ -35,7 +35,12 @@ async fn scan(server: &IcebergServer, table: &str) -> Value {
 }
 
 fn ids_of(scan: &Value) -> Vec<i64> {
-    let mut ids: Vec<i64> = scan["rows"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let mut ids: Vec<i64> = scan["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
     ids.sort_unstable();
     ids
 }
@@ -45,7 +50,11 @@ fn commit_ids(scan: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|s| s["summary"]["lakeport.commit-id"].as_str().map(str::to_owned))
+        .filter_map(|s| {
+            s["summary"]["lakeport.commit-id"]
+                .as_str()
+                .map(str::to_owned)
+        })
         .collect()
 }
 
@@ -68,7 +77,10 @@ async fn export_until_done(app: &crate::common::TestApp, table: &str, max: usize
         assert_eq!(state, "COMPLETED");
         let (_, status) = app.get(&format!("/tables/{table}/exports")).await;
         let segments = status["segments"].as_array().unwrap();
-        let completed = segments.iter().filter(|s| s["state"] == "COMPLETED").count();
+        let completed = segments
+            .iter()
+            .filter(|s| s["state"] == "COMPLETED")
+            .count();
         if completed == expected && status["pendingCommits"] == 0 {
             return status;
         }
@@ -82,27 +94,61 @@ async fn segments_land_in_iceberg_as_batched_snapshots_exactly_once() {
     let server = IcebergServer::start("bearer", "glue").await;
     server.table_step(&["--table", "archive", "create"]).await;
     let app = spawn_app().await;
-    create_exporting_table(&app, "ev", 300, iceberg_block(&server, "ev_REALTIME", "archive", json!({"iceberg.commitThreshold": "2"}))).await;
+    create_exporting_table(
+        &app,
+        "ev",
+        300,
+        iceberg_block(
+            &server,
+            "ev_REALTIME",
+            "archive",
+            json!({"iceberg.commitThreshold": "2"}),
+        ),
+    )
+    .await;
     let segments = ingest_and_seal(&app, "ev_REALTIME", 5, 300).await;
     assert_eq!(segments.len(), 5);
 
     let status = export_until_done(&app, "ev_REALTIME", 6).await;
     let table = scan(&server, "archive").await;
-    assert_eq!(ids_of(&table), (0..1500).collect::<Vec<_>>(), "pyiceberg reads exactly the source rows");
+    assert_eq!(
+        ids_of(&table),
+        (0..1500).collect::<Vec<_>>(),
+        "pyiceberg reads exactly the source rows"
+    );
     // Five segments, two per commit: three append snapshots, each naming its commit.
     let ids = commit_ids(&table);
     assert_eq!(ids.len(), 3, "{:#}", table["snapshots"]);
     let mut unique = ids.clone();
     unique.dedup();
     assert_eq!(unique.len(), 3);
-    let snapshots: Vec<i64> = table["snapshots"].as_array().unwrap().iter().map(|s| s["snapshot_id"].as_i64().unwrap()).collect();
+    let snapshots: Vec<i64> = table["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["snapshot_id"].as_i64().unwrap())
+        .collect();
     for segment in status["segments"].as_array().unwrap() {
-        assert!(snapshots.contains(&segment["snapshotId"].as_i64().unwrap()), "{segment}");
-        assert!(ids.contains(&segment["commitId"].as_str().unwrap().to_owned()), "{segment}");
+        assert!(
+            snapshots.contains(&segment["snapshotId"].as_i64().unwrap()),
+            "{segment}"
+        );
+        assert!(
+            ids.contains(&segment["commitId"].as_str().unwrap().to_owned()),
+            "{segment}"
+        );
     }
-    assert_eq!(table["files"].as_array().unwrap().len(), 5, "one data file per segment");
+    assert_eq!(
+        table["files"].as_array().unwrap().len(),
+        5,
+        "one data file per segment"
+    );
     // Columns carry the target's field ids: pyiceberg read them by id, and its bounds are per column.
-    assert!(table["files"][0]["lower_bounds"]["id"].is_number(), "{:#}", table["files"][0]);
+    assert!(
+        table["files"][0]["lower_bounds"]["id"].is_number(),
+        "{:#}",
+        table["files"][0]
+    );
 
     // Nothing new: another cycle commits nothing.
     export_now(&app, "ev_REALTIME").await;
@@ -115,7 +161,13 @@ async fn a_conflict_and_a_lost_commit_answer_still_export_each_row_once() {
     let server = IcebergServer::start("bearer", "glue").await;
     server.table_step(&["--table", "archive", "create"]).await;
     let app = spawn_app().await;
-    create_exporting_table(&app, "ev", 200, iceberg_block(&server, "ev_REALTIME", "archive", json!({}))).await;
+    create_exporting_table(
+        &app,
+        "ev",
+        200,
+        iceberg_block(&server, "ev_REALTIME", "archive", json!({})),
+    )
+    .await;
     ingest_and_seal(&app, "ev_REALTIME", 2, 200).await;
 
     // A 409 on the commit: the table is reloaded and the append retried.
@@ -128,16 +180,34 @@ async fn a_conflict_and_a_lost_commit_answer_still_export_each_row_once() {
     // The commit reaches the catalog but its answer is lost: the outcome is settled by finding
     // the commit id in the table's snapshots, not by appending again.
     let (content_type, body) = crate::common::realtime::body_for(400..600);
-    crate::common::realtime::push(&app.client, &app.address, "ev_REALTIME", content_type, body, None).await.unwrap();
+    crate::common::realtime::push(
+        &app.client,
+        &app.address,
+        "ev_REALTIME",
+        content_type,
+        body,
+        None,
+    )
+    .await
+    .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while app.get("/segments/ev_REALTIME").await.1["segments"].as_array().unwrap().len() < 3 {
+    while app.get("/segments/ev_REALTIME").await.1["segments"]
+        .as_array()
+        .unwrap()
+        .len()
+        < 3
+    {
         assert!(std::time::Instant::now() < deadline);
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     arm(&server, "drop-response").await;
     export_until_done(&app, "ev_REALTIME", 3).await;
     let table = scan(&server, "archive").await;
-    assert_eq!(ids_of(&table), (0..600).collect::<Vec<_>>(), "every row exactly once");
+    assert_eq!(
+        ids_of(&table),
+        (0..600).collect::<Vec<_>>(),
+        "every row exactly once"
+    );
     assert_eq!(commit_ids(&table).len(), 2);
     app.stop().await;
 }
@@ -145,21 +215,47 @@ async fn a_conflict_and_a_lost_commit_answer_still_export_each_row_once() {
 #[tokio::test]
 async fn a_partitioned_or_non_parquet_target_is_refused_before_any_write() {
     let server = IcebergServer::start("bearer", "glue").await;
-    server.table_step(&["--table", "parted", "--partition-by", "city", "create"]).await;
-    server.table_step(&["--table", "orcish", "--property", "write.format.default=orc", "create"]).await;
+    server
+        .table_step(&["--table", "parted", "--partition-by", "city", "create"])
+        .await;
+    server
+        .table_step(&[
+            "--table",
+            "orcish",
+            "--property",
+            "write.format.default=orc",
+            "create",
+        ])
+        .await;
     let app = spawn_app().await;
-    let (code, body) = app.post("/schemas", &crate::common::realtime::events_schema("ev")).await;
+    let (code, body) = app
+        .post("/schemas", &crate::common::realtime::events_schema("ev"))
+        .await;
     assert_eq!(code, 200, "{body}");
-    for (target, words) in [("parted", "partition"), ("orcish", "orc"), ("missing", "does not exist")] {
+    for (target, words) in [
+        ("parted", "partition"),
+        ("orcish", "orc"),
+        ("missing", "does not exist"),
+    ] {
         let mut table = crate::common::realtime::events_table("ev", json!({}));
         table["task"] = json!({"taskTypeConfigsMap": {"DataExportTask": iceberg_block(&server, "ev_REALTIME", target, json!({}))}});
         let (code, body) = app.post("/tables", &table).await;
         assert!((400..500).contains(&code), "{target}: {code} {body}");
-        assert!(body["error"].as_str().unwrap().to_lowercase().contains(words), "{target}: {body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains(words),
+            "{target}: {body}"
+        );
         let (code, _) = app.get("/tables/ev").await;
         assert_eq!(code, 404, "{target}: nothing stored");
     }
     let table = scan(&server, "parted").await;
-    assert!(table["files"].as_array().unwrap().is_empty(), "nothing was written");
+    assert!(
+        table["files"].as_array().unwrap().is_empty(),
+        "nothing was written"
+    );
     app.stop().await;
 }

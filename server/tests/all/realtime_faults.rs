@@ -40,14 +40,24 @@ async fn send_until_acknowledged(replicas: &[&Process], table: &str, n: i64) {
     loop {
         for replica in replicas {
             let (content_type, body) = body_for(ids.clone());
-            if let Some((200, answer)) =
-                push(&replica.client, &replica.address, table, content_type, body, Some(&key)).await
+            if let Some((200, answer)) = push(
+                &replica.client,
+                &replica.address,
+                table,
+                content_type,
+                body,
+                Some(&key),
+            )
+            .await
             {
                 assert_eq!(answer["rowsIngested"], ROWS_PER_REQUEST, "{answer}");
                 return;
             }
         }
-        assert!(Instant::now() < deadline, "request {n} was never acknowledged");
+        assert!(
+            Instant::now() < deadline,
+            "request {n} was never acknowledged"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -84,8 +94,22 @@ async fn acknowledged_rows_survive_kill_9_exactly_once() {
         // Kill -9 with a request in flight: it may or may not have been recorded.
         let (content_type, body) = body_for(n * ROWS_PER_REQUEST..(n + 1) * ROWS_PER_REQUEST);
         let in_flight = {
-            let (client, address, key) = (process.client.clone(), process.address.clone(), format!("req-{n}"));
-            tokio::spawn(async move { push(&client, &address, "stream_REALTIME", content_type, body, Some(&key)).await })
+            let (client, address, key) = (
+                process.client.clone(),
+                process.address.clone(),
+                format!("req-{n}"),
+            );
+            tokio::spawn(async move {
+                push(
+                    &client,
+                    &address,
+                    "stream_REALTIME",
+                    content_type,
+                    body,
+                    Some(&key),
+                )
+                .await
+            })
         };
         tokio::time::sleep(Duration::from_millis(15)).await;
         kill(&mut process).await;
@@ -102,7 +126,11 @@ async fn acknowledged_rows_survive_kill_9_exactly_once() {
     assert_exactly_once(&process, "stream", requests * ROWS_PER_REQUEST).await;
     let segments: Value = process.get("/segments/stream_REALTIME").await;
     let sealed = segments["segments"].as_array().unwrap();
-    assert!(sealed.len() >= 10, "seals kept up with the stream: {}", sealed.len());
+    assert!(
+        sealed.len() >= 10,
+        "seals kept up with the stream: {}",
+        sealed.len()
+    );
     kill(&mut process).await;
 }
 
@@ -147,7 +175,10 @@ async fn two_replicas_ingest_into_one_table_and_one_is_killed() {
         100 * ROWS_PER_REQUEST,
         "{status}"
     );
-    assert!(status["completedSegments"].as_i64().unwrap() >= 5, "{status}");
+    assert!(
+        status["completedSegments"].as_i64().unwrap() >= 5,
+        "{status}"
+    );
 }
 
 #[tokio::test]
@@ -163,7 +194,10 @@ async fn an_export_killed_mid_cycle_writes_each_segment_once() {
     let mut process = launch(&envs, port).await;
     let (code, body) = process.post("/schemas", &events_schema("arch")).await;
     assert_eq!(code, 200, "{body}");
-    let mut table = events_table("arch", serde_json::json!({"realtime.segment.flush.threshold.rows": "1000"}));
+    let mut table = events_table(
+        "arch",
+        serde_json::json!({"realtime.segment.flush.threshold.rows": "1000"}),
+    );
     table["task"] = serde_json::json!({"taskTypeConfigsMap": {"DataExportTask": {
         "sourceTableName": "arch_REALTIME", "outputDirURI": format!("file://{}/", out.display()),
         "bufferTimePeriod": "0s", "fileFormat.parquet.compressionCodec": "GZIP"
@@ -181,10 +215,17 @@ async fn an_export_killed_mid_cycle_writes_each_segment_once() {
     }
 
     // Kill -9 while the cycle is writing files: some are written, not all checkpointed.
-    let (code, _) = process.post("/tasks/schedule?taskType=DataExportTask&tableName=arch_REALTIME", &serde_json::json!({})).await;
+    let (code, _) = process
+        .post(
+            "/tasks/schedule?taskType=DataExportTask&tableName=arch_REALTIME",
+            &serde_json::json!({}),
+        )
+        .await;
     assert_eq!(code, 200);
     let files = |dir: &std::path::Path| -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().flatten()
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| n.ends_with(".parquet") && !n.starts_with('.'))
             .collect();
@@ -198,27 +239,53 @@ async fn an_export_killed_mid_cycle_writes_each_segment_once() {
     }
     kill(&mut process).await;
     let written_before = files(&out).len() as i64;
-    assert!(written_before < segments, "the cycle finished before it could be killed");
+    assert!(
+        written_before < segments,
+        "the cycle finished before it could be killed"
+    );
 
     process = launch(&envs, port).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let (code, _) = process.post("/tasks/schedule?taskType=DataExportTask&tableName=arch_REALTIME", &serde_json::json!({})).await;
+        let (code, _) = process
+            .post(
+                "/tasks/schedule?taskType=DataExportTask&tableName=arch_REALTIME",
+                &serde_json::json!({}),
+            )
+            .await;
         assert_eq!(code, 200);
         tokio::time::sleep(Duration::from_millis(500)).await;
         let status = process.get("/tables/arch_REALTIME/exports").await;
-        let done = status["segments"].as_array().unwrap().iter().filter(|s| s["state"] == "COMPLETED").count() as i64;
+        let done = status["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["state"] == "COMPLETED")
+            .count() as i64;
         if done == segments {
             break;
         }
         assert!(Instant::now() < deadline, "not all exported: {status}");
     }
     let names = files(&out);
-    assert_eq!(names.len() as i64, segments, "one file per segment: {names:?}");
+    assert_eq!(
+        names.len() as i64,
+        segments,
+        "one file per segment: {names:?}"
+    );
     let paths: Vec<_> = names.iter().map(|n| out.join(n)).collect();
     let read = crate::export::read_back(&paths);
-    let mut ids: Vec<i64> = read["ids"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    let mut ids: Vec<i64> = read["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
     ids.sort_unstable();
-    assert_eq!(ids, (0..segments * ROWS_PER_REQUEST).collect::<Vec<_>>(), "every row exported exactly once");
+    assert_eq!(
+        ids,
+        (0..segments * ROWS_PER_REQUEST).collect::<Vec<_>>(),
+        "every row exported exactly once"
+    );
     kill(&mut process).await;
 }
