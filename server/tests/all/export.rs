@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::realtime::{body_for, event_rows, events_schema, events_table, push};
+use crate::common::realtime::{
+    body_for, event_rows, events_schema, events_table, push, wait_for_segments,
+};
 use crate::common::s3::S3Server;
 use crate::common::{TestApp, spawn_app};
 
@@ -225,16 +227,7 @@ async fn completed_segments_are_exported_to_a_directory_once_as_configured() {
     )
     .await
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app.get("/segments/ev_REALTIME").await.1["segments"]
-        .as_array()
-        .unwrap()
-        .len()
-        < 5
-    {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_segments(&app, "ev_REALTIME", 5).await;
     assert_eq!(export_now(&app, "ev_REALTIME").await, "COMPLETED");
     let read = read_back(&parquet_files(&out));
     assert_eq!(ids_of(&read), (0..7500).collect::<Vec<_>>());
@@ -272,15 +265,7 @@ async fn segments_inside_the_buffer_or_before_the_initial_watermark_wait() {
     .unwrap();
     assert_eq!(code, 200);
     // All 500 rows end before 1700001000000: not newer than the watermark, so skipped.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app.get("/segments/later_REALTIME").await.1["segments"]
-        .as_array()
-        .unwrap()
-        .is_empty()
-    {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_segments(&app, "later_REALTIME", 1).await;
     assert_eq!(export_now(&app, "later_REALTIME").await, "COMPLETED");
     assert!(
         parquet_files(&out).is_empty(),
@@ -303,16 +288,7 @@ async fn segments_inside_the_buffer_or_before_the_initial_watermark_wait() {
     .await
     .unwrap();
     assert_eq!(code, 200);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app.get("/segments/later_REALTIME").await.1["segments"]
-        .as_array()
-        .unwrap()
-        .len()
-        < 2
-    {
-        assert!(Instant::now() < deadline);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for_segments(&app, "later_REALTIME", 2).await;
     assert_eq!(export_now(&app, "later_REALTIME").await, "COMPLETED");
     assert!(
         parquet_files(&out).is_empty(),

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::common::iceberg::IcebergServer;
+use crate::common::realtime::wait_for_segments;
 use crate::common::spawn_app;
 use crate::export::{create_exporting_table, export_now, ingest_and_seal};
 
@@ -190,16 +191,7 @@ async fn a_conflict_and_a_lost_commit_answer_still_export_each_row_once() {
     )
     .await
     .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while app.get("/segments/ev_REALTIME").await.1["segments"]
-        .as_array()
-        .unwrap()
-        .len()
-        < 3
-    {
-        assert!(std::time::Instant::now() < deadline);
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    wait_for_segments(&app, "ev_REALTIME", 3).await;
     arm(&server, "drop-response").await;
     export_until_done(&app, "ev_REALTIME", 3).await;
     let table = scan(&server, "archive").await;

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::realtime::{
-    arrow_stream, body_for, event_rows, events_schema, events_table, ndjson, push,
+    arrow_stream, body_for, event_rows, events_schema, events_table, ndjson, push, segments,
+    wait_for_segments,
 };
 use crate::common::{TestApp, spawn_app};
 
@@ -27,28 +28,6 @@ async fn ingest(
     push(&app.client, &app.address, table, content_type, body, key)
         .await
         .expect("an answer")
-}
-
-async fn segments(app: &TestApp, table: &str) -> Vec<Value> {
-    let (code, body) = app.get(&format!("/segments/{table}")).await;
-    assert_eq!(code, 200, "{body}");
-    body["segments"].as_array().cloned().unwrap_or_default()
-}
-
-async fn wait_for_segments(app: &TestApp, table: &str, at_least: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let found = segments(app, table).await;
-        if found.len() >= at_least {
-            return found;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{table} has {} segments, waited for {at_least}",
-            found.len()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]

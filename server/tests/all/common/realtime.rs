@@ -76,6 +76,30 @@ pub fn body_for(ids: std::ops::Range<i64>) -> (&'static str, Vec<u8>) {
     }
 }
 
+/// The table's completed segments, as `GET /segments/{table}` lists them.
+pub async fn segments(app: &super::TestApp, table: &str) -> Vec<Value> {
+    let (code, body) = app.get(&format!("/segments/{table}")).await;
+    assert_eq!(code, 200, "{body}");
+    body["segments"].as_array().cloned().unwrap_or_default()
+}
+
+/// Waits (30 s at most) until the table has at least `at_least` completed segments.
+pub async fn wait_for_segments(app: &super::TestApp, table: &str, at_least: usize) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let found = segments(app, table).await;
+        if found.len() >= at_least {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{table} has {} segments, waited for {at_least}",
+            found.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// Posts rows; `(status, body)`, or `None` when no answer came (the server died).
 pub async fn push(
     client: &reqwest::Client,
