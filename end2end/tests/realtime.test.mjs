@@ -15,9 +15,12 @@ before(async () => { browser = await launch(); });
 after(async () => browser?.close());
 
 const cities = ['Oslo', 'Lima', 'Pune', 'Kyiv'];
-/// Event rows with ids `from..to`, stamped a minute ago (so a `0s` export buffer lets them go).
+// A minute before the run started: a `0s` export buffer lets the rows go, and the same ids
+// always make the same body (a retry with its idempotency key must match the first request).
+const stamp = Date.now() - 60_000;
+
+/// Event rows with ids `from..to`, stamped `stamp` + id.
 function events(from, to) {
-  const stamp = Date.now() - 60_000;
   return Array.from({ length: to - from }, (_, k) => {
     const id = from + k;
     return { id, ts: stamp + id, amount: id * 1.5, city: cities[id % 4] };
