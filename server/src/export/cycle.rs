@@ -298,9 +298,7 @@ impl Cycle<'_> {
                 Ok((uri, written)) => {
                     self.checkpoint(candidate, COMPLETED, &uri, None, &written)
                         .await?;
-                    summary.segments_exported += 1;
-                    summary.rows_exported += written.rows as i64;
-                    summary.bytes_written += written.size_bytes as i64;
+                    summary.exported(written.rows, written.size_bytes);
                 }
                 Err(err) => {
                     self.failed(candidate, &err).await?;
@@ -358,9 +356,7 @@ impl Cycle<'_> {
                         let json = serde_json::to_value(&data_file)?;
                         self.checkpoint(candidate, STAGED, &data_file.path, Some(&json), &written)
                             .await?;
-                        summary.segments_exported += 1;
-                        summary.rows_exported += written.rows as i64;
-                        summary.bytes_written += written.size_bytes as i64;
+                        summary.exported(written.rows, written.size_bytes);
                     }
                     Err(err) => {
                         self.failed(candidate, &err).await?;

@@ -37,6 +37,15 @@ pub struct RunSummary {
     pub snapshot_id: Option<i64>,
 }
 
+impl RunSummary {
+    /// Counts one segment's file as exported.
+    pub fn exported(&mut self, rows: u64, bytes: u64) {
+        self.segments_exported += 1;
+        self.rows_exported += rows as i64;
+        self.bytes_written += bytes as i64;
+    }
+}
+
 pub async fn start_run(
     exec: impl PgExecutor<'_>,
     table: &str,
