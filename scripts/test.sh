@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
 bash scripts/ensure-postgres.sh
+bash scripts/drop-test-databases.sh
 source scripts/env.sh
 
 step() { printf '\n== %s\n' "$*" >&2; }

@@ -5,6 +5,7 @@
 //! Field names and shapes follow the seeds (Pinot/StarTree's controller API) exactly; types only
 //! Lakeport has use the same camelCase style.
 
+pub mod ailake;
 pub mod auth;
 pub mod catalogs;
 pub mod connections;
