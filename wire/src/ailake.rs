@@ -322,14 +322,13 @@ pub struct PipeTableSummary {
     pub columns: Vec<PipeColumn>,
 }
 
+/// `GET …/pipeTables/{tableName}`: the summary's fields, then the rest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PipeTable {
-    pub pipe_table_id: String,
-    pub table_name: String,
-    pub path_prefix: String,
-    pub columns: Vec<PipeColumn>,
+    #[serde(flatten)]
+    pub summary: PipeTableSummary,
     pub database_name: String,
     pub key_config: KeyConfig,
     pub distribution_config: DistributionConfig,
@@ -412,48 +411,16 @@ pub struct Operation {
 pub mod kinds {
     pub const PROVISION_DATABASE: &str = "provision-database";
     pub const DEPROVISION_DATABASE: &str = "deprovision-database";
+    pub const RUN_SERVICE_COMMAND: &str = "run-service-command";
     pub const CREATE_PIPE_TABLE: &str = "create-pipe-table";
     pub const DELETE_PIPE_TABLE: &str = "delete-pipe-table";
     pub const ANALYZE_STATISTICS: &str = "analyze-statistics";
     pub const REFRESH_PARTITION: &str = "refresh-partition";
 }
 
-/// `tableName` (and an instance's `name`): `^[a-z][a-z0-9_-]{0,62}$`.
-pub fn pipe_name_problem(name: &str) -> Option<String> {
-    let mut chars = name.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase());
-    let rest_ok =
-        chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-    if first_ok && rest_ok && name.len() <= 63 {
-        None
-    } else {
-        Some(format!(
-            "'{name}' must match ^[a-z][a-z0-9_-]{{0,62}}$: a lowercase letter, then up to 62 lowercase letters, digits, '_' or '-'"
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pipe_names_follow_the_pattern() {
-        for good in ["a", "orders", "my-table_2", &format!("a{}", "b".repeat(62))] {
-            assert_eq!(pipe_name_problem(good), None, "{good}");
-        }
-        for bad in [
-            "",
-            "1abc",
-            "Orders",
-            "a.b",
-            "a b",
-            "-a",
-            &format!("a{}", "b".repeat(63)),
-        ] {
-            assert!(pipe_name_problem(bad).is_some(), "{bad}");
-        }
-    }
 
     #[test]
     fn page_rules() {
@@ -490,5 +457,39 @@ mod tests {
         let distribution: DistributionConfig =
             serde_json::from_str(r#"{"type":"random"}"#).unwrap();
         assert_eq!(distribution, DistributionConfig::Random { buckets: 1 });
+    }
+
+    #[test]
+    fn a_pipe_table_carries_the_summary_fields_at_the_top() {
+        let table = PipeTable {
+            summary: PipeTableSummary {
+                pipe_table_id: "p1".into(),
+                table_name: "orders".into(),
+                path_prefix: "orders/".into(),
+                columns: vec![PipeColumn {
+                    name: "id".into(),
+                    sql_type: "BIGINT".into(),
+                }],
+            },
+            database_name: "sales".into(),
+            key_config: KeyConfig {
+                key_type: KeyType::Duplicate,
+                columns: None,
+            },
+            distribution_config: DistributionConfig::Random { buckets: 1 },
+            partition_config: None,
+            partition_columns: vec![],
+            polling_interval_seconds: DEFAULT_POLLING_INTERVAL_SECS,
+            source_storage_name: "lake".into(),
+            table_properties: BTreeMap::new(),
+            aggregation_overrides: BTreeMap::new(),
+            table_name_with_type: "sales.orders_OFFLINE".into(),
+        };
+        let json = serde_json::to_value(&table).unwrap();
+        assert_eq!(json["pipeTableId"], "p1");
+        assert_eq!(json["columns"][0]["type"], "BIGINT");
+        assert_eq!(json["databaseName"], "sales");
+        assert!(json.get("summary").is_none(), "{json}");
+        assert_eq!(serde_json::from_value::<PipeTable>(json).unwrap(), table);
     }
 }

@@ -48,6 +48,21 @@ pub fn identifier_problem(name: &str) -> Option<String> {
     }
 }
 
+/// `tableName` (and an instance's `name`): `^[a-z][a-z0-9_-]{0,62}$`.
+pub fn pipe_name_problem(name: &str) -> Option<String> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase());
+    let rest_ok =
+        chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if first_ok && rest_ok && name.len() <= 63 {
+        None
+    } else {
+        Some(format!(
+            "'{name}' must match ^[a-z][a-z0-9_-]{{0,62}}$: a lowercase letter, then up to 62 lowercase letters, digits, '_' or '-'"
+        ))
+    }
+}
+
 /// The closest identifier to `text`: what the web app proposes as a table name for a folder.
 pub fn identifier_from(text: &str) -> String {
     let mut name: String = text
@@ -125,6 +140,24 @@ pub fn is_secret_param(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pipe_names_follow_the_pattern() {
+        for good in ["a", "orders", "my-table_2", &format!("a{}", "b".repeat(62))] {
+            assert_eq!(pipe_name_problem(good), None, "{good}");
+        }
+        for bad in [
+            "",
+            "1abc",
+            "Orders",
+            "a.b",
+            "a b",
+            "-a",
+            &format!("a{}", "b".repeat(63)),
+        ] {
+            assert!(pipe_name_problem(bad).is_some(), "{bad}");
+        }
+    }
 
     #[test]
     fn periods_use_pinot_units() {
