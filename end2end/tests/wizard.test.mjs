@@ -157,7 +157,8 @@ test('S3 Data Lake: a wrong secret is shown at its field, then the table is crea
   await hydrated(page);
   const saved = page.locator('li[data-connection]').first();
   assert.match(await saved.innerText(), /\*\*\*\*\*/);
-  assert.doesNotMatch(await page.content(), new RegExp(s3.secretKey));
+  // A plain substring test: the random secret may hold regex characters ('+', '/').
+  assert.ok(!(await page.content()).includes(s3.secretKey), 'the secret is not on the page');
   await saved.getByRole('button', { name: 'Re-validate' }).click();
   await saved.getByText('Connection works.').waitFor();
   await saved.getByRole('button', { name: 'Delete' }).click();

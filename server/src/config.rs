@@ -30,6 +30,33 @@ pub struct Config {
     pub outbound: OutboundConfig,
     pub http: HttpConfig,
     pub aws: AwsConfig,
+    #[serde(default)]
+    pub ailake: AilakeConfig,
+}
+
+/// The AI Lake API's settings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AilakeConfig {
+    /// Object storages registered (or updated) at every start, so pipe tables can name them.
+    #[serde(default)]
+    pub object_storages: Vec<ObjectStorageConfig>,
+}
+
+/// One `[[ailake.object_storages]]` entry of the config file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ObjectStorageConfig {
+    pub name: String,
+    #[serde(default)]
+    pub storage_type: Option<String>,
+    pub bucket: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    #[serde(default)]
+    pub secret_access_key: Option<Secret>,
 }
 
 /// How S3 connections may get their AWS credentials beyond their own keys.
@@ -187,6 +214,7 @@ impl Default for Config {
             },
             outbound: OutboundConfig::default(),
             aws: AwsConfig::default(),
+            ailake: AilakeConfig::default(),
         }
     }
 }

@@ -169,6 +169,11 @@ impl From<sqlx::Error> for ApiError {
                 "still referenced ({})",
                 db.constraint().unwrap_or("foreign key")
             )),
+            // Postgres text cannot hold a NUL character: the input is at fault, not the server.
+            sqlx::Error::Database(db) if db.code().as_deref() == Some("22021") => Self::BadRequest(
+                "text with a NUL character (\\u0000) cannot be stored or looked up; remove it"
+                    .into(),
+            ),
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
                 Self::Unavailable(format!("metadata database unavailable: {err}"))
             }

@@ -8,7 +8,7 @@
 //! 3. service: `service` (the logic behind the handlers), `auth` (who is calling).
 //! 4. context: `state` ([`state::AppState`]), what requests and the watcher share.
 //! 5. `watcher`: the background loop that claims due tasks and hands each to its engine.
-//! 6. engines: `preview`, `sync`, `realtime`, `export`, `query`, and `auth::throttle` (which state holds).
+//! 6. engines: `preview`, `sync`, `realtime`, `export`, `query`, `pipes` (AI Lake), and `auth::throttle` (which state holds).
 //! 7. `sources`: saved connections and their secrets, resolved for a source.
 //! 8. backends: `catalogs` (lakes), `store` (Postgres), `segments` (deep store).
 //! 9. foundation: `model`, `config`, `error` (which imports nothing from the crate).
@@ -31,6 +31,7 @@ pub mod error;
 pub mod export;
 pub mod http;
 pub mod model;
+pub mod pipes;
 pub mod preview;
 pub mod query;
 pub mod realtime;

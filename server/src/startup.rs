@@ -59,6 +59,8 @@ impl Application {
         let mut config = config;
         config.listen_addr = listener.local_addr()?;
         let state = AppState::new(database.pool.clone(), config, secrets, deep_store)?;
+        crate::service::storages::register_configured(&state, &state.config.ailake.object_storages)
+            .await;
         Ok(Self {
             listener,
             state,

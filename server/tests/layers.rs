@@ -33,6 +33,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "realtime",
             "export",
             "query",
+            "pipes",
             "auth::throttle",
         ],
     ),

@@ -63,6 +63,20 @@ pub fn pipe_name_problem(name: &str) -> Option<String> {
     }
 }
 
+/// The caller's `operation-id`: it names the operation in a URL path, so 1 to 128 of
+/// letters, digits, `-`, `_`, `.` and `:` (a UUID fits).
+pub fn operation_id_problem(id: &str) -> Option<String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':');
+    if (1..=128).contains(&id.len()) && id.chars().all(allowed) && id != "." && id != ".." {
+        None
+    } else {
+        Some(format!(
+            "'{}' is not an operation id: use 1 to 128 letters, digits, '-', '_', '.' or ':'",
+            id.chars().take(140).collect::<String>()
+        ))
+    }
+}
+
 /// The closest identifier to `text`: what the web app proposes as a table name for a folder.
 pub fn identifier_from(text: &str) -> String {
     let mut name: String = text
@@ -156,6 +170,16 @@ mod tests {
             &format!("a{}", "b".repeat(63)),
         ] {
             assert!(pipe_name_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn operation_ids_are_path_safe() {
+        for good in ["op-1", "9b2d6f1e-0c4a-4f3e-8a51-6f0f1c2d3e4f", "a:b.c_d"] {
+            assert_eq!(operation_id_problem(good), None, "{good}");
+        }
+        for bad in ["", "a/b", "..", "a b", "%2F", &"x".repeat(129)] {
+            assert!(operation_id_problem(bad).is_some(), "{bad}");
         }
     }
 

@@ -34,6 +34,7 @@ pub use crate::auth::{OPENAPI_PATH, SWAGGER_PATH};
         (name = "realtime", description = "REALTIME tables: rows pushed in, queryable at once, sealed into segments"),
         (name = "exports", description = "DataExportTask: completed segments exported as Parquet files or Iceberg commits"),
         (name = "query", description = "SQL over the synced segments"),
+        (name = "ailake", description = "The AI Lake API: object storages, database instances, pipe tables and their long operations"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

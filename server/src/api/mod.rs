@@ -1,5 +1,6 @@
 //! The REST surface: seed paths and field names, thin handlers over the service layer.
 
+mod ailake;
 mod auth;
 mod catalog;
 pub mod docs;
@@ -94,6 +95,13 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(realtime::ingest))
         .routes(routes!(realtime::ingestion))
         .routes(routes!(realtime::exports))
+        .routes(routes!(ailake::list_storages, ailake::register_storage))
+        .routes(routes!(ailake::remove_storage))
+        .routes(routes!(ailake::list_instances, ailake::provision))
+        .routes(routes!(ailake::get_instance, ailake::deprovision))
+        .routes(routes!(ailake::list_pipes, ailake::create_pipe))
+        .routes(routes!(ailake::get_pipe, ailake::delete_pipe))
+        .routes(routes!(ailake::get_operation))
 }
 
 pub use tables::not_found;

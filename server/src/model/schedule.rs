@@ -27,6 +27,28 @@ pub fn next_after(expression: &str, after: DateTime<Utc>) -> Option<DateTime<Utc
     parse(expression).ok()?.after(&after).next()
 }
 
+/// A cron schedule that runs at least every `secs` seconds: cron steps must divide the
+/// minute, hour or day, so an interval between them is rounded down to the nearest
+/// that does (a pipe polls a little more often than asked, never less).
+pub fn every_seconds(secs: u32) -> String {
+    const DIVIDE_60: [u32; 11] = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30];
+    const DIVIDE_24: [u32; 7] = [1, 2, 3, 4, 6, 8, 12];
+    let largest = |options: &[u32], at_most: u32| {
+        options
+            .iter()
+            .copied()
+            .filter(|n| *n <= at_most)
+            .max()
+            .unwrap_or(1)
+    };
+    match secs {
+        0..60 => format!("*/{} * * * * *", largest(&DIVIDE_60, secs.max(1))),
+        60..3600 => format!("0 */{} * * * *", largest(&DIVIDE_60, secs / 60)),
+        3600..86_400 => format!("0 0 */{} * * *", largest(&DIVIDE_24, secs / 3600)),
+        _ => "0 0 0 * * *".into(),
+    }
+}
+
 /// The schedule in words, for the common shapes; anything else is "a custom
 /// schedule", and the next run times (see [`next_runs`]) say the rest.
 pub fn describe(expression: &str) -> String {
@@ -101,6 +123,26 @@ pub fn next_runs(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polling_intervals_round_down_to_a_cron_step() {
+        assert_eq!(every_seconds(300), "0 */5 * * * *");
+        assert_eq!(every_seconds(30), "*/30 * * * * *");
+        assert_eq!(every_seconds(90), "0 */1 * * * *");
+        assert_eq!(every_seconds(7 * 60), "0 */6 * * * *");
+        assert_eq!(every_seconds(5 * 3600), "0 0 */4 * * *");
+        assert_eq!(every_seconds(3 * 86_400), "0 0 0 * * *");
+        for secs in [1, 7, 59, 60, 61, 3599, 3600, 86_399] {
+            let expr = every_seconds(secs);
+            let now = Utc::now();
+            let next = next_after(&expr, now).unwrap();
+            let after = next_after(&expr, next).unwrap();
+            assert!(
+                (after - next).num_seconds() <= secs as i64,
+                "{secs}: {expr}"
+            );
+        }
+    }
 
     #[test]
     fn common_schedules_read_as_words() {

@@ -216,7 +216,8 @@ pub fn derive_schema(input: &Inference<'_>) -> Result<TableSchema, String> {
     Ok(schema)
 }
 
-fn push_by_role(schema: &mut TableSchema, mut spec: FieldSpec, time_column: Option<&str>) {
+/// Files a field with the role its type gives it (time, metric or dimension).
+pub fn push_by_role(schema: &mut TableSchema, mut spec: FieldSpec, time_column: Option<&str>) {
     let is_time_column = time_column == Some(spec.name.as_str());
     if spec.data_type == FieldDataType::Timestamp
         || (is_time_column && spec.data_type == FieldDataType::Long)

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use arrow::datatypes::Schema;
+use datafusion::catalog::MemorySchemaProvider;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
@@ -218,6 +219,7 @@ async fn execute_on_query_threads(
     functions::cap_growing_functions(&mut state, limits.function_budget_bytes)
         .map_err(ApiError::internal)?;
     let session = SessionContext::new_with_state(state);
+    register_schemas(&session, &tables)?;
     for (reference, provider) in tables {
         session
             .register_table(reference.clone(), provider)
@@ -238,6 +240,31 @@ async fn execute_on_query_threads(
     let stream = frame.execute_stream().await.map_err(engine_error)?;
     let rows = answer::collect(stream, limits.budget).await?;
     Ok((schema, rows))
+}
+
+/// A pipe table is named `<instance>.<table>`: its instance must exist as a schema of the
+/// default catalog before the table can be registered in it.
+fn register_schemas(
+    session: &SessionContext,
+    tables: &[(
+        datafusion::sql::TableReference,
+        Arc<dyn datafusion::catalog::TableProvider>,
+    )],
+) -> ApiResult<()> {
+    let Some(catalog) = session.catalog("datafusion") else {
+        return Ok(());
+    };
+    for schema in tables
+        .iter()
+        .filter_map(|(reference, _)| reference.schema())
+    {
+        if catalog.schema(schema).is_none() {
+            catalog
+                .register_schema(schema, Arc::new(MemorySchemaProvider::new()))
+                .map_err(ApiError::internal)?;
+        }
+    }
+    Ok(())
 }
 
 fn timed_out(limits: &Limits) -> ApiError {

@@ -74,13 +74,14 @@ impl Providers {
     ) -> ApiResult<Resolved> {
         let mut resolved = Resolved::default();
         for reference in references {
-            if reference
-                .schema()
-                .is_some_and(|s| s == "information_schema")
-            {
-                continue;
-            }
-            let Some(table) = store::tables::for_sql_name(pool, reference.table()).await? else {
+            // `<instance>.<table>` names an AI Lake pipe table, whose SQL name is that
+            // dotted pair; a catalog part is never a Lakeport name.
+            let sql_name = match (reference.catalog(), reference.schema()) {
+                (_, Some("information_schema")) | (Some(_), _) => continue,
+                (None, Some(schema)) => format!("{schema}.{}", reference.table()),
+                (None, None) => reference.table().to_owned(),
+            };
+            let Some(table) = store::tables::for_sql_name(pool, &sql_name).await? else {
                 continue;
             };
             let (provider, segments, rows) = self.provider_for(pool, &table).await?;
@@ -100,11 +101,18 @@ impl Providers {
         // statement, so a seal is seen whole or not at all.
         let segments = store::realtime::query_files(pool, &table.name).await?;
         let rows: i64 = segments.iter().map(|s| s.row_count).sum();
-        let fingerprint = segments
-            .iter()
-            .map(|s| s.name.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
+        // The table's own times too: a table dropped and made again from the same files
+        // has the same segment names, perhaps with another schema.
+        let fingerprint = format!(
+            "{}|{}|{}",
+            table.created_at.timestamp_micros(),
+            table.updated_at.timestamp_micros(),
+            segments
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
         if let Some((cached, provider)) =
             self.cache.lock().expect("cache lock").get(&table.raw_name)
             && *cached == fingerprint

@@ -1,5 +1,6 @@
 //! Metadata in Postgres: pool set-up, migrations, and one file of SQL per kind of row.
 
+pub mod ailake;
 pub mod checkpoints;
 pub mod connections;
 pub mod embedded;
@@ -7,6 +8,7 @@ pub mod exports;
 pub mod files;
 pub mod iceberg;
 pub mod metrics;
+pub mod operations;
 pub mod realtime;
 pub mod runs;
 pub mod schemas;

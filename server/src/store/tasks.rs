@@ -15,6 +15,8 @@ pub enum TaskKind {
     Seal,
     /// Run a DataExportTask cycle.
     Export,
+    /// Carry out a long AI Lake operation; the row is named by the operation id, not a table.
+    Operation,
 }
 
 impl TaskKind {
@@ -23,13 +25,19 @@ impl TaskKind {
             TaskKind::Sync => "sync",
             TaskKind::Seal => "seal",
             TaskKind::Export => "export",
+            TaskKind::Operation => "operation",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [TaskKind::Sync, TaskKind::Seal, TaskKind::Export]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        [
+            TaskKind::Sync,
+            TaskKind::Seal,
+            TaskKind::Export,
+            TaskKind::Operation,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 }
 
@@ -175,8 +183,9 @@ pub async fn remove(exec: impl PgExecutor<'_>, table: &str, kind: TaskKind) -> s
     Ok(())
 }
 
-/// Claims the most overdue enabled task whose lease is free or expired. Other
-/// workers skip the locked row instead of waiting, so claims never serialise.
+/// Claims the most overdue task (of an enabled table, or an operation) whose lease is
+/// free or expired. Other workers skip the locked row instead of waiting, so claims
+/// never serialise.
 pub async fn claim_due(
     exec: impl PgExecutor<'_>,
     owner: &str,
@@ -188,8 +197,8 @@ pub async fn claim_due(
         WITH due AS (
             SELECT t.table_name, t.task_type
             FROM sync_tasks t
-            JOIN tables tb ON tb.name = t.table_name
-            WHERE tb.enabled
+            LEFT JOIN tables tb ON tb.name = t.table_name AND t.task_type <> 'operation'
+            WHERE (tb.enabled OR t.task_type = 'operation')
               AND (t.requested_at IS NOT NULL OR t.next_run_at <= now())
               AND (t.lease_expires_at IS NULL OR t.lease_expires_at < now())
             ORDER BY COALESCE(t.requested_at, t.next_run_at)

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use crate::model::schedule;
 use crate::store::tasks::{Claim, TaskKind};
 use crate::sync::context::WorkerEnv;
-use crate::{export, realtime, store, sync};
+use crate::{export, pipes, realtime, store, sync};
 
 /// Runs until `shutdown` turns true, then waits for runs in progress to end.
 pub async fn run_workers(env: WorkerEnv, mut shutdown: watch::Receiver<bool>) {
@@ -65,6 +65,7 @@ async fn run_claimed(env: &WorkerEnv, claim: Claim) {
         TaskKind::Sync => sync::run::run_table(env, &claim, &lost).await,
         TaskKind::Seal => realtime::seal::run(env, &claim, &lost).await,
         TaskKind::Export => export::cycle::run(env, &claim, &lost).await,
+        TaskKind::Operation => pipes::operations::run(env, &claim, &lost).await,
     };
     heartbeat.abort();
     match &outcome {
@@ -82,9 +83,18 @@ async fn run_claimed(env: &WorkerEnv, claim: Claim) {
 }
 
 /// When the task is due again: a sync or export at its cron schedule's next time, a seal when
-/// the consuming rows left reach the flush age (never, while there are none).
+/// the consuming rows left reach the flush age (never, while there are none), an operation
+/// that could not finish after a pause that grows with its attempts.
 async fn next_run(env: &WorkerEnv, claim: &Claim) -> Option<DateTime<Utc>> {
     let now = Utc::now();
+    if claim.kind == TaskKind::Operation {
+        let attempts = store::operations::get(&env.pool, &claim.table_name)
+            .await
+            .ok()
+            .flatten()
+            .map_or(0, |op| op.attempts);
+        return Some(pipes::operations::retry_at(attempts, now));
+    }
     let table = store::tables::get(&env.pool, &claim.table_name)
         .await
         .ok()
@@ -95,6 +105,7 @@ async fn next_run(env: &WorkerEnv, claim: &Claim) -> Option<DateTime<Utc>> {
             export::config::schedule_of(&table).and_then(|expr| schedule::next_after(&expr, now))
         }
         TaskKind::Seal => realtime::seal::next_due(env, &table).await,
+        TaskKind::Operation => None,
     }
 }
 

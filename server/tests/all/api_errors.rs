@@ -251,3 +251,24 @@ async fn schedules_are_explained_and_bad_ones_refused() {
     assert_error(code, &body, 400, "is required");
     app.stop().await;
 }
+
+/// Postgres text cannot hold NUL: a name with one (in a path or a body) is the caller's 400,
+/// not a 500 from the database's refusal.
+#[tokio::test]
+async fn a_nul_character_in_a_name_is_a_400() {
+    let app = spawn_app().await;
+    for path in [
+        "/tables/a%00b",
+        "/schemas/a%00b",
+        "/api/v1/ailake/database/instances/a%00b",
+        "/api/v1/ailake/operations/a%00b",
+    ] {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("NUL"),
+            "{path}: {body}"
+        );
+    }
+    app.stop().await;
+}

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod ailake;
 mod api_errors;
 mod auth;
 mod aws_roles;
