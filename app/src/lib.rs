@@ -28,8 +28,8 @@ use leptos_router::{
 
 use components::NavBar;
 use pages::{
-    ConnectPage, ConnectionsPage, NotFound, QueryPage, SignInPage, TablePage, TablesPage,
-    TokensPage,
+    AilakePage, ConnectPage, ConnectionsPage, NotFound, QueryPage, SignInPage, TablePage,
+    TablesPage, TokensPage,
 };
 
 /// The whole HTML document; rendered on the server only, while the browser
@@ -97,6 +97,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ui/connections") view=ConnectionsPage ssr=SsrMode::Async />
                     <Route path=path!("/ui/query") view=QueryPage ssr=SsrMode::Async />
                     <Route path=path!("/ui/tokens") view=TokensPage ssr=SsrMode::Async />
+                    <Route path=path!("/ui/ailake") view=AilakePage ssr=SsrMode::Async />
                 </Routes>
             </Router>
         </div>

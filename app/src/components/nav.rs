@@ -9,6 +9,7 @@ const LINKS: &[(&str, &str)] = &[
     ("/ui/tables", "Tables"),
     ("/ui/query", "Query"),
     ("/ui/connections", "Connections"),
+    ("/ui/ailake", "AI Lake"),
     ("/ui/tokens", "API tokens"),
 ];
 

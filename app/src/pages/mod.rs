@@ -1,5 +1,6 @@
 //! The routed pages of the UI.
 
+mod ailake;
 mod connect;
 mod connections;
 mod not_found;
@@ -9,6 +10,7 @@ mod table;
 mod tables;
 mod tokens;
 
+pub use ailake::AilakePage;
 pub use connect::ConnectPage;
 pub use connections::ConnectionsPage;
 pub use not_found::NotFound;

@@ -274,6 +274,24 @@ pub async fn delete_pipe(
     accepted(ailake::delete_pipe(&state, operation_id(&headers)?, &instance, &table).await?)
 }
 
+/// Lakeport's own list of operations, newest first (the web app shows it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/ailake/operations",
+    tag = "ailake",
+    params(PageQuery),
+    responses((status = 200, body = ResourceList<Operation>), ApiErrors)
+)]
+pub async fn list_operations(
+    State(state): State<AppState>,
+    uri: OriginalUri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<ResourceList<Operation>>> {
+    Ok(Json(
+        ailake::list_operations(&state, &page_query(raw), &link(&uri)).await?,
+    ))
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/ailake/operations/{operationId}",

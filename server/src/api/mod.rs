@@ -101,6 +101,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(ailake::get_instance, ailake::deprovision))
         .routes(routes!(ailake::list_pipes, ailake::create_pipe))
         .routes(routes!(ailake::get_pipe, ailake::delete_pipe))
+        .routes(routes!(ailake::list_operations))
         .routes(routes!(ailake::get_operation))
 }
 

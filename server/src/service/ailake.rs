@@ -367,11 +367,19 @@ pub async fn get_operation(state: &AppState, id: &str) -> ApiResult<Operation> {
         .ok_or_else(|| ApiError::NotFound(format!("operation '{id}' does not exist")))
 }
 
-/// The newest operations, for the web app.
-pub async fn recent_operations(state: &AppState, limit: i64) -> ApiResult<Vec<Operation>> {
-    Ok(store::operations::recent(&state.pool, limit.clamp(1, 500))
-        .await?
+/// Operations, newest first: Lakeport's own list, which the web app shows.
+pub async fn list_operations(
+    state: &AppState,
+    query: &PageQuery,
+    self_link: &str,
+) -> ApiResult<ResourceList<Operation>> {
+    let page = query.page()?;
+    let (limit, offset) = limits(page);
+    let rows = store::operations::recent(&state.pool, limit, offset).await?;
+    let total = store::operations::count(&state.pool).await?;
+    let items = rows
         .into_iter()
-        .map(operation_answer)
-        .collect())
+        .map(|row| (row.id.clone(), operation_answer(row)))
+        .collect();
+    Ok(list("operation", items, page, total, self_link))
 }

@@ -88,13 +88,24 @@ pub async fn finish(
     Ok(done.rows_affected() == 1)
 }
 
-/// Operations, newest first, for the web app's list.
-pub async fn recent(exec: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<OperationRow>> {
+/// Operations, newest first, a page at a time.
+pub async fn recent(
+    exec: impl PgExecutor<'_>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<OperationRow>> {
     sqlx::query_as!(
         OperationRow,
-        "SELECT id, kind, status, request, request_sha256, work, result, error, attempts, created_at, finished_at FROM ailake_operations ORDER BY created_at DESC, id LIMIT $1",
-        limit
+        "SELECT id, kind, status, request, request_sha256, work, result, error, attempts, created_at, finished_at FROM ailake_operations ORDER BY created_at DESC, id LIMIT $1 OFFSET $2",
+        limit,
+        offset
     )
     .fetch_all(exec)
     .await
+}
+
+pub async fn count(exec: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM ailake_operations"#)
+        .fetch_one(exec)
+        .await
 }

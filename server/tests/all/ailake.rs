@@ -214,6 +214,15 @@ async fn pipe_tables_load_a_hive_prefix_and_answer_sql_as_instance_dot_table() {
         instances["meta"]["page"]["totalElements"], 1,
         "ran once: {instances}"
     );
+    let (_, operations) = app
+        .get(&format!("{AILAKE}/operations?metaInclude=page"))
+        .await;
+    assert_eq!(
+        operations["meta"]["page"]["totalElements"], 1,
+        "{operations}"
+    );
+    assert_eq!(operations["data"][0]["id"], "op-shop");
+    assert_eq!(operations["data"][0]["attributes"]["status"], "succeeded");
     let instance_id = done["result"]["id"].as_str().unwrap().to_owned();
     let (status, by_id) = app
         .get(&format!("{AILAKE}/database/instances/{instance_id}"))
