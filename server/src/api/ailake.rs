@@ -97,18 +97,9 @@ pub async fn register_storage(
     uri: OriginalUri,
     ApiJson(body): ApiJson<RegisterObjectStorage>,
 ) -> ApiResult<(StatusCode, Json<ResourceOne<ObjectStorageInfo>>)> {
-    let info = storages::register(&state, body, storages::Origin::Api).await?;
-    let self_link = format!("{}/{}", uri.0.path(), info.storage_id);
     Ok((
         StatusCode::CREATED,
-        Json(ResourceOne {
-            data: lakeport_wire::ailake::Resource {
-                id: info.storage_id.clone(),
-                kind: "objectStorage".into(),
-                attributes: info,
-            },
-            links: lakeport_wire::ailake::Links { self_link },
-        }),
+        Json(ailake::register_storage(&state, body, uri.0.path()).await?),
     ))
 }
 

@@ -7,7 +7,6 @@ use lakeport_wire::ailake::{
     CreatePipeTableRequest, DEFAULT_POLLING_INTERVAL_SECS, DistributionConfig, KeyConfig, KeyType,
     PartitionConfig, PipeColumn, TIME_UNITS,
 };
-use lakeport_wire::rules::pipe_name_problem;
 use lakeport_wire::schema::FieldDataType;
 use lakeport_wire::table_config::TaskParams;
 use serde::{Deserialize, Serialize};
@@ -76,16 +75,14 @@ pub struct PipePlan {
     pub definition: PipeDefinition,
 }
 
-/// Checks a create request against the storage and the files under its prefix.
+/// Checks a create request against the storage and the files under its prefix (the
+/// table name was checked by the caller, before any lookup).
 pub async fn plan(
     cx: &SourceContext<'_>,
     instance: &InstanceRow,
     storage: &StorageRow,
     request: &CreatePipeTableRequest,
 ) -> ApiResult<PipePlan> {
-    if let Some(problem) = pipe_name_problem(&request.table_name) {
-        return Err(ApiError::invalid("tableName", problem));
-    }
     if !instance.storage_ids.contains(&storage.id) {
         return Err(ApiError::invalid(
             "sourceStorageName",

@@ -89,6 +89,22 @@ pub async fn list_storages(
     Ok(list("objectStorage", items, page, total, self_link))
 }
 
+/// Registers a storage (Lakeport's own call) and answers it as one JSON:API resource.
+pub async fn register_storage(
+    state: &AppState,
+    body: lakeport_wire::ailake::RegisterObjectStorage,
+    collection_link: &str,
+) -> ApiResult<ResourceOne<ObjectStorageInfo>> {
+    let info = storages::register(state, body, storages::Origin::Api).await?;
+    let self_link = format!("{collection_link}/{}", info.storage_id);
+    Ok(one(
+        "objectStorage",
+        info.storage_id.clone(),
+        info,
+        &self_link,
+    ))
+}
+
 pub async fn list_instances(
     state: &AppState,
     query: &PageQuery,
